@@ -1,0 +1,321 @@
+"""The audit log: append-only, hash-chained and committed to an RFC 6962 Merkle tree.
+
+Each entry records one operation on personal data (LOG-1): its type (collection,
+alteration, consultation, disclosure, combination, erasure, or a security event), UTC time
+to the microsecond, user, purpose, component, client, outcome, the ids of the records
+returned or changed (never their values, LOG-2) and details. Every text field is encoded
+so that CR, LF and terminal escapes are stored as visible escapes and cannot forge
+entries on a terminal or in an export (LOG-15).
+
+Each entry holds the hash of the previous one (a chain that proves entries were not
+edited); an entry's hash is its RFC 6962 leaf hash, and it is a leaf of a Merkle tree whose completed subtree hashes live in
+``audit_nodes`` (so inclusion and consistency proofs cost O(log n)). The database refuses
+UPDATE and DELETE on both tables (LOG-6).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, text
+
+from clearsight.governance import merkle
+from clearsight.store import tables as t
+
+OPERATIONS = (
+    "collection",
+    "alteration",
+    "consultation",
+    "disclosure",
+    "combination",
+    "erasure",
+    "security",
+)
+OUTCOMES = ("ok", "denied", "error")
+GENESIS = "0" * 64
+SEP = "\x1f"
+#: above this many ids an entry keeps their count and a digest instead of the list
+MAX_LISTED_SUBJECTS = 10_000
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def encode_field(value: object) -> str:
+    """Text safe to store and print: control characters become visible escapes (LOG-15)."""
+    text_value = "" if value is None else str(value)
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text_value)
+
+
+def utc_now() -> str:
+    """UTC time as ISO 8601 with microseconds and 'Z' (LOG-10)."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _json(value: Any) -> str:
+    # ensure_ascii escapes every control character; sort_keys makes it canonical
+    return json.dumps(value, ensure_ascii=True, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def subjects_field(ids: Sequence[str]) -> str:
+    """The stored form of the ids an operation returned or changed."""
+    unique = sorted(set(ids))
+    if len(unique) <= MAX_LISTED_SUBJECTS:
+        return _json(unique)
+    digest = hashlib.sha256("\n".join(unique).encode()).hexdigest()
+    return _json({"count": len(unique), "sha256": digest})
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One stored audit entry."""
+
+    seq: int
+    at: str
+    operation: str
+    action: str
+    user: str
+    purpose: str
+    component: str
+    client: str
+    outcome: str
+    subjects: str
+    details: str
+    prev_hash: str
+    entry_hash: str
+
+    def canonical(self) -> bytes:
+        return canonical_bytes(
+            self.seq,
+            self.at,
+            self.operation,
+            self.action,
+            self.user,
+            self.purpose,
+            self.component,
+            self.client,
+            self.outcome,
+            self.subjects,
+            self.details,
+            self.prev_hash,
+        )
+
+    def subject_ids(self) -> list[str]:
+        parsed = json.loads(self.subjects)
+        return parsed if isinstance(parsed, list) else []
+
+    def as_dict(self) -> dict[str, Any]:
+        out = dict(self.__dict__)
+        out["subjects"] = json.loads(self.subjects)
+        out["details"] = json.loads(self.details)
+        return out
+
+
+def canonical_bytes(seq: int, *fields: str) -> bytes:
+    """The bytes an entry's hash and Merkle leaf are computed over.
+
+    Fields are encoded (no control characters), so the unit separator cannot occur
+    inside one and the join is unambiguous.
+    """
+    return SEP.join((str(seq), *fields)).encode("utf-8")
+
+
+def entry_hash(canonical: bytes) -> str:
+    """An entry's hash: its RFC 6962 leaf hash, so the chain and the tree share one hash."""
+    return merkle.leaf_hash(canonical).hex()
+
+
+def _last(conn: Connection) -> tuple[int, str]:
+    row = conn.execute(
+        select(t.audit_log.c.seq, t.audit_log.c.entry_hash).order_by(t.audit_log.c.seq.desc()).limit(1)
+    ).first()
+    return (0, GENESIS) if row is None else (int(row[0]), str(row[1]))
+
+
+def _lock(conn: Connection) -> None:
+    """Serialise appends: one writer extends the chain at a time."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(626262)"))
+
+
+def append(
+    conn: Connection,
+    *,
+    operation: str,
+    action: str,
+    user: str,
+    purpose: str,
+    component: str,
+    client: str,
+    outcome: str = "ok",
+    subjects: Sequence[str] = (),
+    details: dict[str, Any] | None = None,
+    at: str | None = None,
+) -> AuditEntry:
+    """Append one entry in the caller's transaction and extend the Merkle tree."""
+    if operation not in OPERATIONS:
+        raise ValueError(f"unknown audit operation {operation!r}")
+    if outcome not in OUTCOMES:
+        raise ValueError(f"unknown audit outcome {outcome!r}")
+    _lock(conn)
+    last_seq, prev = _last(conn)
+    seq = last_seq + 1
+    fields = [
+        at or utc_now(),
+        operation,
+        encode_field(action),
+        encode_field(user),
+        encode_field(purpose),
+        encode_field(component),
+        encode_field(client),
+        outcome,
+        subjects_field(subjects),
+        _json(details or {}),
+        prev,
+    ]
+    canonical = canonical_bytes(seq, *fields)
+    digest = entry_hash(canonical)
+    entry = AuditEntry(
+        seq=seq,
+        at=fields[0],
+        operation=fields[1],
+        action=fields[2],
+        user=fields[3],
+        purpose=fields[4],
+        component=fields[5],
+        client=fields[6],
+        outcome=fields[7],
+        subjects=fields[8],
+        details=fields[9],
+        prev_hash=prev,
+        entry_hash=digest,
+    )
+    conn.execute(insert(t.audit_log).values(**entry.__dict__))
+    index = seq - 1
+
+    def get_node(level: int, idx: int) -> bytes:
+        row = conn.execute(
+            select(t.audit_nodes.c.hash).where(t.audit_nodes.c.level == level, t.audit_nodes.c.idx == idx)
+        ).scalar_one()
+        return bytes(row)
+
+    nodes = merkle.nodes_completed_by_append(get_node, index, bytes.fromhex(digest))
+    conn.execute(insert(t.audit_nodes), [{"level": lv, "idx": ix, "hash": h} for lv, ix, h in nodes])
+    return entry
+
+
+def size(conn: Connection) -> int:
+    return int(conn.execute(select(func.count()).select_from(t.audit_log)).scalar_one())
+
+
+_COLUMNS = [
+    t.audit_log.c.seq,
+    t.audit_log.c.at,
+    t.audit_log.c.operation,
+    t.audit_log.c.action,
+    t.audit_log.c.user,
+    t.audit_log.c.purpose,
+    t.audit_log.c.component,
+    t.audit_log.c.client,
+    t.audit_log.c.outcome,
+    t.audit_log.c.subjects,
+    t.audit_log.c.details,
+    t.audit_log.c.prev_hash,
+    t.audit_log.c.entry_hash,
+]
+
+
+def iter_entries(conn: Connection, *, batch: int = 50_000) -> Iterator[AuditEntry]:
+    """Every entry in storage order (by seq), streamed."""
+    last = 0
+    while True:
+        rows = conn.execute(
+            select(*_COLUMNS).where(t.audit_log.c.seq > last).order_by(t.audit_log.c.seq).limit(batch)
+        ).all()
+        if not rows:
+            return
+        for row in rows:
+            yield AuditEntry(*row)
+        last = int(rows[-1][0])
+
+
+def get_entry(conn: Connection, seq: int) -> AuditEntry | None:
+    row = conn.execute(select(*_COLUMNS).where(t.audit_log.c.seq == seq)).first()
+    return None if row is None else AuditEntry(*row)
+
+
+def search(
+    conn: Connection,
+    *,
+    user: str | None = None,
+    purpose: str | None = None,
+    operation: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    entity: str | None = None,
+    limit: int = 100,
+) -> list[AuditEntry]:
+    """Entries matching every filter given, newest first. Reading never changes the log."""
+    q = select(*_COLUMNS)
+    if user:
+        q = q.where(t.audit_log.c.user == user)
+    if purpose:
+        q = q.where(t.audit_log.c.purpose.contains(purpose, autoescape=True))
+    if operation:
+        q = q.where(t.audit_log.c.operation == operation)
+    if since:
+        q = q.where(t.audit_log.c.at >= since)
+    if until:
+        q = q.where(t.audit_log.c.at <= until)
+    if entity:
+        q = q.where(t.audit_log.c.subjects.contains(f'"{entity}"', autoescape=True))
+    q = q.order_by(t.audit_log.c.seq.desc()).limit(limit)
+    return [AuditEntry(*row) for row in conn.execute(q)]
+
+
+class SqlNodeStore:
+    """The Merkle node store over ``audit_nodes`` (read side, for proofs)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._size: int | None = None
+
+    def size(self) -> int:
+        if self._size is None:
+            self._size = int(
+                self._conn.execute(
+                    select(func.count()).select_from(t.audit_nodes).where(t.audit_nodes.c.level == 0)
+                ).scalar_one()
+            )
+        return self._size
+
+    def get_node(self, level: int, index: int) -> bytes:
+        row = self._conn.execute(
+            select(t.audit_nodes.c.hash).where(t.audit_nodes.c.level == level, t.audit_nodes.c.idx == index)
+        ).first()
+        if row is None:
+            raise merkle.MissingNodeError(level, index)
+        return bytes(row[0])
+
+
+__all__ = [
+    "GENESIS",
+    "OPERATIONS",
+    "OUTCOMES",
+    "AuditEntry",
+    "SqlNodeStore",
+    "append",
+    "canonical_bytes",
+    "encode_field",
+    "entry_hash",
+    "get_entry",
+    "iter_entries",
+    "search",
+    "size",
+    "utc_now",
+]

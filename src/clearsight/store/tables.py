@@ -1,0 +1,246 @@
+"""The tables of the system of record (SQLAlchemy Core), the same on SQLite and PostgreSQL.
+
+Facts are stored as statements: one row per property value of a source entity, with its
+provenance (source, record key, ingest run, first and last seen) and a fact/assessment tag
+(DSR-2). A source record becomes one source entity whose id is deterministic from
+(source, schema, record key), so re-ingesting a file is idempotent. Links are first-class
+rows with their own properties, time span, provenance and marking. Every entity, statement
+and link references a marking row (classification, descriptors, caveats, groups).
+
+The audit log is append-only: the migrations install triggers that refuse UPDATE and
+DELETE on it (LOG-6).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    true as sa_true,
+)
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING)
+
+ID = String(40)
+TIME = String(32)  # ISO 8601 UTC with microseconds and 'Z': sorts as text on every backend
+
+markings = Table(
+    "markings",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("classification", String(32), nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("descriptors", Text, nullable=False, server_default=""),
+    Column("caveats", Text, nullable=False, server_default=""),
+    Column("groups", Text, nullable=False, server_default=""),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("display_name", String(200), nullable=False, server_default=""),
+    Column("roles", Text, nullable=False, server_default=""),
+    Column("clearance", String(32), nullable=False, server_default="OFFICIAL"),
+    Column("groups", Text, nullable=False, server_default=""),
+    Column("caveats", Text, nullable=False, server_default=""),
+    Column("active", Boolean, nullable=False, server_default=sa_true()),
+    Column("created_at", TIME, nullable=False),
+)
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("reference", String(64), primary_key=True),
+    Column("title", String(300), nullable=False, server_default=""),
+    Column("status", String(32), nullable=False, server_default="open"),
+    Column("created_at", TIME, nullable=False),
+    Column("created_by", String(64), nullable=False),
+)
+
+case_members = Table(
+    "case_members",
+    metadata,
+    Column("case_reference", String(64), ForeignKey("cases.reference"), primary_key=True),
+    Column("user", String(64), ForeignKey("users.name"), primary_key=True),
+    Column("added_at", TIME, nullable=False),
+)
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("mapping", String(200), nullable=False, server_default=""),
+    Column("owner_group", String(100), nullable=False, server_default=""),
+    Column("kind", String(16), nullable=False, server_default="fact"),
+    Column("created_at", TIME, nullable=False),
+    Column("created_by", String(64), nullable=False),
+)
+
+ingest_runs = Table(
+    "ingest_runs",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("source", String(100), ForeignKey("sources.name"), nullable=False, index=True),
+    Column("location", Text, nullable=False),
+    Column("content_hash", String(64), nullable=False, server_default=""),
+    Column("mapping", String(200), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("started_at", TIME, nullable=False),
+    Column("finished_at", TIME),
+    Column("user", String(64), nullable=False),
+    Column("purpose", Text, nullable=False),
+    Column("rows_read", Integer, nullable=False, server_default="0"),
+    Column("rows_rejected", Integer, nullable=False, server_default="0"),
+    Column("entities_written", Integer, nullable=False, server_default="0"),
+    Column("statements_written", Integer, nullable=False, server_default="0"),
+    Column("links_written", Integer, nullable=False, server_default="0"),
+    Column("batches_done", Integer, nullable=False, server_default="0"),
+)
+
+entities = Table(
+    "entities",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("schema", String(64), nullable=False),
+    Column("source", String(100), ForeignKey("sources.name"), nullable=False),
+    Column("record_key", Text, nullable=False),
+    Column("marking_id", String(16), ForeignKey("markings.id"), nullable=False),
+    Column("first_run", String(32), nullable=False),
+    Column("last_run", String(32), nullable=False),
+    Column("first_seen", TIME, nullable=False),
+    Column("last_seen", TIME, nullable=False),
+    # 'active' | 'restricted' (s.46(4)/s.47: kept, but out of every capability) | 'erased'
+    Column("state", String(16), nullable=False, server_default="active"),
+    Index("ix_entities_schema_source", "schema", "source"),
+    Index("ix_entities_source_key", "source", "record_key"),
+)
+
+statements = Table(
+    "statements",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("entity_id", ID, ForeignKey("entities.id"), nullable=False),
+    Column("schema", String(64), nullable=False),
+    Column("prop", String(64), nullable=False),
+    Column("value", Text, nullable=False),
+    Column("original", Text, nullable=False),
+    Column("match_key", Text, nullable=False),
+    Column("source", String(100), nullable=False),
+    Column("record_key", Text, nullable=False),
+    Column("run_id", String(32), nullable=False),
+    Column("first_seen", TIME, nullable=False),
+    Column("last_seen", TIME, nullable=False),
+    # the ingest run that found a different value for this property; NULL while current
+    Column("superseded_by", String(32)),
+    Column("kind", String(16), nullable=False, server_default="fact"),
+    Column("marking_id", String(16), ForeignKey("markings.id"), nullable=False),
+    Index("ix_statements_entity", "entity_id", "prop"),
+    Index("ix_statements_lookup", "prop", "match_key"),
+)
+
+links = Table(
+    "links",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("schema", String(64), nullable=False),
+    Column("source_id", ID, ForeignKey("entities.id"), nullable=False),
+    Column("target_id", ID, ForeignKey("entities.id"), nullable=False),
+    Column("properties", Text, nullable=False, server_default="{}"),
+    Column("valid_from", String(32)),
+    Column("valid_to", String(32)),
+    Column("source", String(100), nullable=False),
+    Column("record_key", Text, nullable=False),
+    Column("run_id", String(32), nullable=False),
+    Column("first_seen", TIME, nullable=False),
+    Column("last_seen", TIME, nullable=False),
+    Column("kind", String(16), nullable=False, server_default="fact"),
+    Column("marking_id", String(16), ForeignKey("markings.id"), nullable=False),
+    Column("state", String(16), nullable=False, server_default="active"),
+    Index("ix_links_source_id", "source_id"),
+    Index("ix_links_target_id", "target_id"),
+)
+
+judgements = Table(
+    "judgements",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("schema", String(64), nullable=False),
+    Column("left_id", ID, nullable=False),
+    Column("right_id", ID, nullable=False),
+    # 'same' | 'not_same' | 'split'
+    Column("judgement", String(16), nullable=False),
+    Column("user", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("score", Float),
+    Column("model_version", String(64)),
+    Column("created_at", TIME, nullable=False),
+    Column("deleted_at", TIME),
+    Column("deleted_by", String(64)),
+    Index("ix_judgements_pair", "left_id", "right_id"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
+    Column("at", TIME, nullable=False),
+    Column("operation", String(16), nullable=False),
+    Column("action", String(100), nullable=False),
+    Column("user", String(64), nullable=False),
+    Column("purpose", Text, nullable=False),
+    Column("component", String(100), nullable=False),
+    Column("client", String(200), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("subjects", Text, nullable=False),
+    Column("details", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("entry_hash", String(64), nullable=False),
+    Index("ix_audit_log_user_at", "user", "at"),
+)
+
+audit_nodes = Table(
+    "audit_nodes",
+    metadata,
+    Column("level", Integer, primary_key=True, autoincrement=False),
+    Column("idx", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary(32), nullable=False),
+)
+
+APPEND_ONLY_TABLES = ("audit_log", "audit_nodes")
+
+__all__ = [
+    "APPEND_ONLY_TABLES",
+    "audit_log",
+    "audit_nodes",
+    "case_members",
+    "cases",
+    "entities",
+    "ingest_runs",
+    "judgements",
+    "links",
+    "markings",
+    "metadata",
+    "sources",
+    "statements",
+    "users",
+]
