@@ -92,7 +92,7 @@ class Store:
         try:
             with self.engine.begin() as conn:
                 cfg.attributes["connection"] = conn
-                command.upgrade(cfg, "head")
+                command.upgrade(cfg, "heads")
         except SQLAlchemyError as exc:
             raise StoreError(f"could not migrate the store at {self.safe_url}: {exc}") from exc
 

@@ -26,6 +26,8 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+)
+from sqlalchemy import (
     true as sa_true,
 )
 
@@ -226,6 +228,56 @@ audit_nodes = Table(
     Column("hash", LargeBinary(32), nullable=False),
 )
 
+# -- entity resolution ---------------------------------------------------------------
+# Canonical entities are clusters of source entities. A source entity with no row here is
+# its own canonical entity. Rows are derived (a pure function of the match pairs and
+# the judgements) and are rewritten by each resolution run.
+clusters = Table(
+    "clusters",
+    metadata,
+    Column("entity_id", ID, ForeignKey("entities.id"), primary_key=True),
+    Column("schema", String(64), nullable=False),
+    Column("canonical_id", ID, nullable=False, index=True),
+    # 'model' | 'deterministic' | 'human' | 'singleton'
+    Column("method", String(16), nullable=False),
+    Column("score", Float),
+    Column("model_version", String(64)),
+    Column("updated_at", TIME, nullable=False),
+)
+
+resolution_models = Table(
+    "resolution_models",
+    metadata,
+    Column("version", String(64), primary_key=True),
+    Column("schema", String(64), nullable=False),
+    Column("created_at", TIME, nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("settings", Text, nullable=False),
+    Column("model", Text, nullable=False),
+    Column("metrics", Text, nullable=False, server_default="{}"),
+    Column("active", Boolean, nullable=False, server_default=sa_true()),
+)
+
+match_pairs = Table(
+    "match_pairs",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("schema", String(64), nullable=False),
+    Column("left_id", ID, nullable=False),
+    Column("right_id", ID, nullable=False),
+    Column("match_weight", Float, nullable=False),
+    Column("match_probability", Float, nullable=False),
+    # the waterfall: what each comparison contributed (ALG-4); an assessment (DSR-2)
+    Column("explanation", Text, nullable=False, server_default="{}"),
+    Column("model_version", String(64), nullable=False),
+    # 'merge' (above the merge threshold) | 'review' (in the band) | 'blocked' (conflicting ids)
+    Column("status", String(16), nullable=False),
+    Column("created_at", TIME, nullable=False),
+    Index("ix_match_pairs_status", "status", "schema"),
+    Index("ix_match_pairs_left", "left_id"),
+    Index("ix_match_pairs_right", "right_id"),
+)
+
 APPEND_ONLY_TABLES = ("audit_log", "audit_nodes")
 
 __all__ = [
@@ -234,12 +286,15 @@ __all__ = [
     "audit_nodes",
     "case_members",
     "cases",
+    "clusters",
     "entities",
     "ingest_runs",
     "judgements",
     "links",
     "markings",
+    "match_pairs",
     "metadata",
+    "resolution_models",
     "sources",
     "statements",
     "users",
