@@ -41,7 +41,7 @@ def _pg_template() -> str:
     try:
         with admin.connect() as conn:
             conn.execute(text("select 1"))
-    except Exception as exc:  # noqa: BLE001 - any connection failure
+    except Exception as exc:
         if IN_CI:
             pytest.fail(f"PostgreSQL is required in CI but unreachable at {PG_URL}: {exc}")
         pytest.skip(f"PostgreSQL unreachable at {PG_URL}")
