@@ -472,7 +472,7 @@ def test_cli_reports_unreadable_inputs(tmp_path: Path, capsys: pytest.CaptureFix
     assert capsys.readouterr().out.startswith("FAIL: format must be")
 
 
-def test_runs_as_module_without_the_store(
+def test_runs_as_module(
     store: merkle.MemoryNodeStore, keyfiles: tuple[Ed25519PrivateKey, Path], tmp_path: Path
 ) -> None:
     key, pub = keyfiles
