@@ -8,6 +8,7 @@ network. Postcodes are invented but keep the real West Yorkshire areas and distr
 from __future__ import annotations
 
 import csv
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,7 +57,10 @@ class GeographyMissing(ClearsightError):
 
 
 def default_data_dir() -> Path:
-    """The shared data folder beside the repository (``../shared/data`` from the repo root)."""
+    """The shared data folder: ``$CLEARSIGHT_SHARED_DATA``, else ``../shared/data`` from the repo."""
+    override = os.environ.get("CLEARSIGHT_SHARED_DATA")
+    if override:
+        return Path(override)
     here = Path(__file__).resolve()
     for parent in here.parents:
         candidate = parent.parent / "shared" / "data"

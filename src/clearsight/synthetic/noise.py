@@ -174,7 +174,7 @@ def render_people(
     home = population.household[people].astype(np.int64)
     stale = u[:, 7] < style.stale_address
     home = np.where(stale, (home * 7_919 + 13) % households.count, home)
-    missing_address = rng.random(n) < style.address_missing
+    missing_address = np.asarray(rng.random(n) < style.address_missing)
     numbers = households.house_number[home]
     streets = households.street[home]
     towns = households.town[home]
@@ -183,15 +183,15 @@ def render_people(
     address_line: list[str] = []
     town: list[str] = []
     postcode: list[str] = []
-    for i in range(n):
-        if missing_address[i]:
+    for j in range(n):
+        if missing_address[j]:
             address_line.append("")
             town.append("")
             postcode.append("")
         else:
-            address_line.append(f"{numbers[i]} {streets[i]}")
-            town.append(str(towns[i]))
-            postcode.append(format_postcode(str(codes[i]), int(pc_style[i])))
+            address_line.append(f"{numbers[j]} {streets[j]}")
+            town.append(str(towns[j]))
+            postcode.append(format_postcode(str(codes[j]), int(pc_style[j])))
 
     phones = population.phone[people]
     second_phone = population.phone2[people]

@@ -245,9 +245,11 @@ def build_population(
     recent = married & (gender == 1) & (rng.random(n) < 0.25) & (own_surname != surname)
     previous[recent] = own_surname[recent]
     second = np.full(n, -1, dtype=np.int32)
-    hyphen = (rng.random(n) < 0.015) & ~recent
+    hyphen = (rng.random(n) < 0.015) & ~recent & ~is_child
     second[hyphen] = _choose_ranges(rng, origin[hyphen].astype(np.int64), names.surname_ranges, groups)  # type: ignore[arg-type]
     second[second == surname] = -1
+    # Children carry the householder's double-barrelled name, if any.
+    second[is_child] = second[first[hh[is_child]]]
 
     ethnicity = np.zeros(n, dtype=np.int8)
     u = rng.random(n)

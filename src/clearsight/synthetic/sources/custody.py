@@ -10,7 +10,15 @@ import numpy as np
 from clearsight.synthetic.identifiers import pnc_id
 from clearsight.synthetic.names import SELF_DEFINED, SELF_DEFINED_CODES
 from clearsight.synthetic.noise import RecordStyle, format_dates, render_people, swapped_births
-from clearsight.synthetic.sources.common import CHUNK, CsvOut, Progress, SourceResult, TruthLog, gender_word, write_mapping
+from clearsight.synthetic.sources.common import (
+    CHUNK,
+    CsvOut,
+    Progress,
+    SourceResult,
+    TruthLog,
+    gender_word,
+    write_mapping,
+)
 from clearsight.synthetic.structures import Structures
 from clearsight.synthetic.world import HOURS_NIGHT, World, event_minutes, iso_minutes
 

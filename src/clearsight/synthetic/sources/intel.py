@@ -14,9 +14,23 @@ import numpy as np
 
 from clearsight.synthetic.identifiers import format_mobile, format_vrm
 from clearsight.synthetic.noise import RecordStyle, format_dates, render_people
-from clearsight.synthetic.sources.common import CHUNK, JsonLinesOut, Progress, SourceResult, TruthLog, write_mapping
+from clearsight.synthetic.sources.common import (
+    CHUNK,
+    JsonLinesOut,
+    Progress,
+    SourceResult,
+    TruthLog,
+    write_mapping,
+)
 from clearsight.synthetic.structures import Structures
-from clearsight.synthetic.world import COLOURS, HOURS_DAY, VEHICLE_MODELS, World, event_minutes, iso_minutes
+from clearsight.synthetic.world import (
+    COLOURS,
+    HOURS_DAY,
+    VEHICLE_MODELS,
+    World,
+    event_minutes,
+    iso_minutes,
+)
 
 NAME = "intelligence"
 STREAM = 18

@@ -9,7 +9,14 @@ import numpy as np
 
 from clearsight.synthetic.identifiers import format_mobile
 from clearsight.synthetic.noise import RecordStyle, format_dates, render_people, swapped_births
-from clearsight.synthetic.sources.common import CHUNK, CsvOut, Progress, SourceResult, TruthLog, write_mapping
+from clearsight.synthetic.sources.common import (
+    CHUNK,
+    CsvOut,
+    Progress,
+    SourceResult,
+    TruthLog,
+    write_mapping,
+)
 from clearsight.synthetic.structures import Structures, ocg_calls
 from clearsight.synthetic.world import HOURS_DAY, WINDOW_START, World, event_minutes
 

@@ -9,7 +9,16 @@ import numpy as np
 
 from clearsight.synthetic.names import OFFICER_DEFINED, POLICE_UK_SELF_DEFINED, SELF_DEFINED_CODES
 from clearsight.synthetic.noise import RecordStyle, format_dates, render_people, swapped_births
-from clearsight.synthetic.sources.common import CHUNK, CsvOut, Progress, SourceResult, TruthLog, coordinate, gender_word, write_mapping
+from clearsight.synthetic.sources.common import (
+    CHUNK,
+    CsvOut,
+    Progress,
+    SourceResult,
+    TruthLog,
+    coordinate,
+    gender_word,
+    write_mapping,
+)
 from clearsight.synthetic.structures import Structures
 from clearsight.synthetic.world import HOURS_NIGHT, World, event_minutes, iso_minutes
 
@@ -117,6 +126,11 @@ def _age_range(age: int) -> str:
     return "over 34"
 
 
+def _blank(nobody: np.ndarray, values: list[str]) -> list[str]:
+    """Empty the person columns of vehicle-only searches."""
+    return ["" if nobody[i] else v for i, v in enumerate(values)]
+
+
 def _pick(rng: np.random.Generator, table: tuple[tuple[Any, ...], ...], n: int) -> np.ndarray:
     w = np.array([row[-1] for row in table], dtype=np.float64)
     return rng.choice(len(table), size=n, p=w / w.sum())
@@ -167,21 +181,19 @@ def write(world: World, structures: Structures, out_dir: Path, truth: TruthLog, 
         ode = ["" if nobody[i] else OFFICER_DEFINED[SELF_DEFINED_CODES[pop.ethnicity[q]]] for i, q in enumerate(p)]
         linked = crng.random(m) < 0.6
         removal = crng.random(m) < 0.03
-        def blank(values: list[str]) -> list[str]:
-            return ["" if nobody[i] else v for i, v in enumerate(values)]
         out.write([
             refs, [TYPES[int(k)] for k in kind[sl]],
             [f"{s}:{int(seconds[i]):02d}+00:00" for i, s in enumerate(iso[sl])],
             ["True" if x else "False" for x in operation[sl]],
             [OPERATIONS[i % len(OPERATIONS)] if x else "" for i, x in enumerate(operation[sl])],
             [coordinate(geo.point_lat[x]) for x in point[sl]], [coordinate(geo.point_lon[x]) for x in point[sl]],
-            blank([gender_word(int(g)) for g in pop.gender[p]]), blank([_age_range(int(a)) for a in age[p]]),
+            _blank(nobody, [gender_word(int(g)) for g in pop.gender[p]]), _blank(nobody, [_age_range(int(a)) for a in age[p]]),
             sde, ode,
             [GROUNDS[int(g)][0] for g in grounds[sl]], [GROUNDS[int(g)][1] for g in grounds[sl]],
             [OUTCOMES[int(o)][0] for o in outcome[sl]],
             ["" if outcome[start + i] == 0 else ("True" if linked[i] else "False") for i in range(m)],
-            blank(["True" if x else "False" for x in removal]),
-            blank(r.forename), blank(r.surname), blank(dob),
+            _blank(nobody, ["True" if x else "False" for x in removal]),
+            _blank(nobody, r.forename), _blank(nobody, r.surname), _blank(nobody, dob),
         ])
         keep = np.flatnonzero(~nobody)
         truth.add(NAME, [refs[i] for i in keep], "searched", p[keep].tolist())

@@ -14,9 +14,26 @@ import numpy as np
 
 from clearsight.synthetic.identifiers import format_vrm
 from clearsight.synthetic.noise import RecordStyle, format_dates, render_people, swapped_births
-from clearsight.synthetic.sources.common import CHUNK, CsvOut, Progress, SourceResult, TruthLog, coordinate, write_mapping
+from clearsight.synthetic.sources.common import (
+    CHUNK,
+    CsvOut,
+    Progress,
+    SourceResult,
+    TruthLog,
+    coordinate,
+    write_mapping,
+)
 from clearsight.synthetic.structures import Structures
-from clearsight.synthetic.world import COLOURS, HOURS_DAY, HOURS_NIGHT, VEHICLE_MODELS, WINDOW_DAYS, WINDOW_START, World, event_minutes
+from clearsight.synthetic.world import (
+    COLOURS,
+    HOURS_DAY,
+    HOURS_NIGHT,
+    VEHICLE_MODELS,
+    WINDOW_DAYS,
+    WINDOW_START,
+    World,
+    event_minutes,
+)
 
 KEEPERS = "vehicle_keepers"
 ANPR = "anpr"
