@@ -78,7 +78,9 @@ def _template(record: dict[str, Any], template: str) -> str:
     return re.sub(r"(,\s*)+", ", ", text).strip(" ,")
 
 
-def test_same_seed_gives_identical_files(dataset: tuple[Path, GenerationSummary], tmp_path: Path) -> None:
+def test_same_seed_gives_identical_files(
+    dataset: tuple[Path, GenerationSummary], tmp_path: Path
+) -> None:
     out, _ = dataset
     again = generate(tmp_path / "b", people=PEOPLE, seed=7)
     assert _hashes(out) == _hashes(again.out_dir)
@@ -103,7 +105,9 @@ def test_every_source_written(dataset: tuple[Path, GenerationSummary]) -> None:
 
 def test_truth_covers_every_person_bearing_record(dataset: tuple[Path, GenerationSummary]) -> None:
     out, _ = dataset
-    truth = {(r["source"], r["record_key"], r["entity"]) for r in _rows(out / "truth" / "records.csv")}
+    truth = {
+        (r["source"], r["record_key"], r["entity"]) for r in _rows(out / "truth" / "records.csv")
+    }
     people = {r["person_id"] for r in _rows(out / "truth" / "people.csv")}
     assert {r["person_id"] for r in _rows(out / "truth" / "records.csv")} <= people
     expected: set[tuple[str, str, str]] = set()
@@ -124,7 +128,9 @@ def test_truth_covers_every_person_bearing_record(dataset: tuple[Path, Generatio
     assert expected == truth
 
 
-def test_twins_share_surname_birth_and_address_but_not_forename(dataset: tuple[Path, GenerationSummary]) -> None:
+def test_twins_share_surname_birth_and_address_but_not_forename(
+    dataset: tuple[Path, GenerationSummary],
+) -> None:
     out, _ = dataset
     people = {r["person_id"]: r for r in _rows(out / "truth" / "people.csv")}
     twins = _rows(out / "truth" / "twins.csv")
@@ -149,7 +155,9 @@ def test_common_names_are_distinct_people(dataset: tuple[Path, GenerationSummary
         assert len({people[i]["household_id"] for i in ids}) == len(ids)
 
 
-def test_ocg_phones_call_each_other_through_the_leader(dataset: tuple[Path, GenerationSummary]) -> None:
+def test_ocg_phones_call_each_other_through_the_leader(
+    dataset: tuple[Path, GenerationSummary],
+) -> None:
     out, _ = dataset
     ocg = _rows(out / "truth" / "ocg.csv")
     assert 8 <= len(ocg) <= 15
@@ -202,11 +210,15 @@ def test_burglary_series_shares_mo_and_is_close(dataset: tuple[Path, GenerationS
 
 def test_co_offenders_and_prolific_offender(dataset: tuple[Path, GenerationSummary]) -> None:
     out, _ = dataset
-    truth = {(r["source"], r["record_key"]): r["person_id"] for r in _rows(out / "truth" / "records.csv")}
+    truth = {
+        (r["source"], r["record_key"]): r["person_id"] for r in _rows(out / "truth" / "records.csv")
+    }
     suspects: dict[str, set[str]] = defaultdict(set)
     for r in _rows(out / "crime.csv"):
         if r["role"] == "suspect":
-            suspects[r["crime_ref"]].add(truth[("crime", f"{r['crime_ref']}|{r['involvement_no']}")])
+            suspects[r["crime_ref"]].add(
+                truth[("crime", f"{r['crime_ref']}|{r['involvement_no']}")]
+            )
     pairs = _rows(out / "truth" / "co_offending.csv")
     assert pairs
     for r in pairs:
@@ -234,11 +246,17 @@ def test_intelligence_grading(dataset: tuple[Path, GenerationSummary]) -> None:
 def test_discrepancies_present(dataset: tuple[Path, GenerationSummary]) -> None:
     out, _ = dataset
     people = {r["person_id"]: r for r in _rows(out / "truth" / "people.csv")}
-    truth = {r["record_key"]: r["person_id"] for r in _rows(out / "truth" / "records.csv") if r["source"] == "custody"}
+    truth = {
+        r["record_key"]: r["person_id"]
+        for r in _rows(out / "truth" / "records.csv")
+        if r["source"] == "custody"
+    }
     rows = _rows(out / "custody.csv")
     differ = sum(1 for r in rows if r["forename"] != people[truth[r["custody_ref"]]]["forename"])
     assert 0 < differ < len(rows) * 0.2
-    assert any(" " not in r["postcode"] for r in _rows(out / "phone_subscribers.csv") if r["postcode"])
+    assert any(
+        " " not in r["postcode"] for r in _rows(out / "phone_subscribers.csv") if r["postcode"]
+    )
     assert any(" " in r["vrm"] for r in _rows(out / "anpr.csv"))
 
 
@@ -265,10 +283,14 @@ def _columns(spec: dict[str, Any]) -> list[str]:
 
 
 @pytest.mark.parametrize("source", sorted(SOURCES))
-def test_mapping_names_only_schemata_properties_and_columns(dataset: tuple[Path, GenerationSummary], source: str) -> None:
+def test_mapping_names_only_schemata_properties_and_columns(
+    dataset: tuple[Path, GenerationSummary], source: str
+) -> None:
     out, _ = dataset
     file = out / SOURCES[source]
-    mapping = yaml.safe_load((out / f"{file.name.rsplit('.', 1)[0]}.mapping.yaml").read_text(encoding="utf-8"))
+    mapping = yaml.safe_load(
+        (out / f"{file.name.rsplit('.', 1)[0]}.mapping.yaml").read_text(encoding="utf-8")
+    )
     entities, links = _schemata()
     records = _records(file)
     if file.suffix == ".csv":
@@ -305,7 +327,9 @@ def test_every_value_normalises(dataset: tuple[Path, GenerationSummary], source:
     """Each mapped value is valid for its property type, so ingest rejects nothing."""
     out, _ = dataset
     file = out / SOURCES[source]
-    mapping = yaml.safe_load((out / f"{file.name.rsplit('.', 1)[0]}.mapping.yaml").read_text(encoding="utf-8"))
+    mapping = yaml.safe_load(
+        (out / f"{file.name.rsplit('.', 1)[0]}.mapping.yaml").read_text(encoding="utf-8")
+    )
     entities, links = _schemata()
     plans: list[tuple[dict[str, Any], dict[str, Any]]] = []
     for entity in mapping["entities"]:
@@ -326,18 +350,30 @@ def test_every_value_normalises(dataset: tuple[Path, GenerationSummary], source:
             if not value.strip():
                 continue
             try:
-                normalise(prop_spec["type"], value, fmt=spec.get("format"), values=prop_spec.get("values", ()))
+                normalise(
+                    prop_spec["type"],
+                    value,
+                    fmt=spec.get("format"),
+                    values=prop_spec.get("values", ()),
+                )
             except InvalidValue as error:
                 failures.append(str(error))
     assert not failures, failures[:10]
 
 
-def test_corrupt_lists_every_broken_row(dataset: tuple[Path, GenerationSummary], tmp_path: Path) -> None:
+def test_corrupt_lists_every_broken_row(
+    dataset: tuple[Path, GenerationSummary], tmp_path: Path
+) -> None:
     out, _ = dataset
     summary = corrupt(out, tmp_path / "bad", seed=1)
     expected = _rows(summary.expected_rejections)
     assert len(expected) == summary.rejections > 0
-    assert {r["reason"] for r in expected} == {"invalid date", "invalid postcode", "missing record key", "malformed row"}
+    assert {r["reason"] for r in expected} == {
+        "invalid date",
+        "invalid postcode",
+        "missing record key",
+        "malformed row",
+    }
     rows = _rows(tmp_path / "bad" / "custody.csv")
     for r in (e for e in expected if e["file"] == "custody.csv" and e["field"]):
         assert rows[int(r["row"]) - 1][r["field"]] == r["value"]

@@ -62,12 +62,17 @@ def _count_rows(path: Path) -> int:
         return sum(1 for _ in csv.reader(handle)) - 1
 
 
-def _corrupt_csv(src: Path, dst: Path, rng: np.random.Generator, expected: list[tuple[str, ...]]) -> int:
+def _corrupt_csv(
+    src: Path, dst: Path, rng: np.random.Generator, expected: list[tuple[str, ...]]
+) -> int:
     key, date_col, bad_date, postcode_col = CSV_TARGETS[src.name]
     kinds = ["date", "key", "malformed"] + (["postcode"] if postcode_col else [])
     plan = _plan(rng, _count_rows(src), kinds)
     broken = 0
-    with src.open(encoding="utf-8", newline="") as fin, dst.open("w", encoding="utf-8", newline="") as fout:
+    with (
+        src.open(encoding="utf-8", newline="") as fin,
+        dst.open("w", encoding="utf-8", newline="") as fout,
+    ):
         reader = csv.reader(fin)
         writer = csv.writer(fout, lineterminator="\n")
         header = next(reader)
@@ -78,11 +83,15 @@ def _corrupt_csv(src: Path, dst: Path, rng: np.random.Generator, expected: list[
             line = str(row_number + 1)
             if kind == "date":
                 row[at[date_col]] = bad_date
-                expected.append((src.name, str(row_number), line, date_col, bad_date, "invalid date"))
+                expected.append(
+                    (src.name, str(row_number), line, date_col, bad_date, "invalid date")
+                )
             elif kind == "postcode":
                 value = BAD_POSTCODES[row_number % len(BAD_POSTCODES)]
                 row[at[postcode_col]] = value
-                expected.append((src.name, str(row_number), line, postcode_col, value, "invalid postcode"))
+                expected.append(
+                    (src.name, str(row_number), line, postcode_col, value, "invalid postcode")
+                )
             elif kind == "key":
                 value = row[at[key]]
                 row[at[key]] = ""
@@ -95,7 +104,9 @@ def _corrupt_csv(src: Path, dst: Path, rng: np.random.Generator, expected: list[
     return broken
 
 
-def _corrupt_jsonl(src: Path, dst: Path, rng: np.random.Generator, expected: list[tuple[str, ...]]) -> int:
+def _corrupt_jsonl(
+    src: Path, dst: Path, rng: np.random.Generator, expected: list[tuple[str, ...]]
+) -> int:
     with src.open(encoding="utf-8") as handle:
         rows = sum(1 for _ in handle)
     plan = _plan(rng, rows, ["date", "key", "malformed"])
@@ -110,10 +121,21 @@ def _corrupt_jsonl(src: Path, dst: Path, rng: np.random.Generator, expected: lis
                 record = json.loads(text)
                 if kind == "date":
                     record["reportedAt"] = "2023-02-29T09:00:00"
-                    expected.append((src.name, str(row_number), line, "reportedAt", "2023-02-29T09:00:00", "invalid date"))
+                    expected.append(
+                        (
+                            src.name,
+                            str(row_number),
+                            line,
+                            "reportedAt",
+                            "2023-02-29T09:00:00",
+                            "invalid date",
+                        )
+                    )
                 else:
                     record["reference"] = ""
-                    expected.append((src.name, str(row_number), line, "reference", "", "missing record key"))
+                    expected.append(
+                        (src.name, str(row_number), line, "reference", "", "missing record key")
+                    )
                 text = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
             fout.write(text)
     return len(plan)
@@ -151,4 +173,6 @@ def corrupt(in_dir: Path, out_dir: Path, *, seed: int) -> CorruptionSummary:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(EXPECTED_HEADER)
         writer.writerows(expected)
-    return CorruptionSummary(out_dir=out_dir, expected_rejections=report, rejections=len(expected), by_file=by_file)
+    return CorruptionSummary(
+        out_dir=out_dir, expected_rejections=report, rejections=len(expected), by_file=by_file
+    )

@@ -90,7 +90,15 @@ def generate(
     households = build_households(people, geo, stream(STREAM_HOUSEHOLDS))
     population = build_population(households, geo, names, stream(STREAM_PEOPLE))
     fleet, vrm_salt = build_fleet(households, population, stream(STREAM_FLEET))
-    world = World(seed=seed, geo=geo, names=names, households=households, population=population, fleet=fleet, vrm_salt=vrm_salt)
+    world = World(
+        seed=seed,
+        geo=geo,
+        names=names,
+        households=households,
+        population=population,
+        fleet=fleet,
+        vrm_salt=vrm_salt,
+    )
     structures = plant(world, stream(STREAM_STRUCTURES))
 
     truth = TruthLog(out_dir / "truth" / "records.csv")

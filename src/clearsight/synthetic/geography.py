@@ -44,8 +44,24 @@ STREET_STEMS: tuple[str, ...] = tuple(
     ).split()
 )
 STREET_KINDS: tuple[str, ...] = (
-    "Road", "Street", "Lane", "Avenue", "Terrace", "Grove", "Close", "Drive", "Crescent",
-    "Place", "Mount", "View", "Way", "Gardens", "Court", "Walk", "Rise", "Fold",
+    "Road",
+    "Street",
+    "Lane",
+    "Avenue",
+    "Terrace",
+    "Grove",
+    "Close",
+    "Drive",
+    "Crescent",
+    "Place",
+    "Mount",
+    "View",
+    "Way",
+    "Gardens",
+    "Court",
+    "Walk",
+    "Rise",
+    "Fold",
 )
 STREET_KIND_WEIGHTS = np.array(
     [14, 14, 9, 8, 8, 6, 6, 6, 5, 4, 4, 4, 3, 3, 2, 2, 1, 1], dtype=np.float64
@@ -63,10 +79,9 @@ def default_data_dir() -> Path:
         return Path(override)
     here = Path(__file__).resolve()
     for parent in here.parents:
-        candidate = parent.parent / "shared" / "data"
-        if (parent / "pyproject.toml").exists() and candidate.is_dir():
-            return candidate
-    return here.parents[4] / "shared" / "data" if len(here.parents) > 4 else Path("shared/data")
+        if (parent / "pyproject.toml").exists():
+            return parent.parent / "shared" / "data"
+    return Path.cwd().parent / "shared" / "data"
 
 
 @dataclass(frozen=True)
@@ -166,7 +181,9 @@ def _read_points(
     return {code: sorted(found) for code, found in points.items()}, counts
 
 
-def load_geography(geography_dir: Path | None = None, police_uk_dir: Path | None = None) -> Geography:
+def load_geography(
+    geography_dir: Path | None = None, police_uk_dir: Path | None = None
+) -> Geography:
     """Load the West Yorkshire LSOAs and the police.uk map points inside them.
 
     Args:
@@ -220,7 +237,9 @@ def load_geography(geography_dir: Path | None = None, police_uk_dir: Path | None
         choices = np.array(POSTCODE_AREAS[la][1], dtype=np.int16)
         # LSOAs are sorted by code, which follows geography closely enough that
         # consecutive runs of LSOAs share a postcode district.
-        districts[members] = choices[(np.arange(members.size) * choices.size) // max(members.size, 1)]
+        districts[members] = choices[
+            (np.arange(members.size) * choices.size) // max(members.size, 1)
+        ]
     pop = np.array([population.get(c, 1500.0) for c, _, _ in kept], dtype=np.float64)
     crimes = np.array([crime_counts.get(c, 1) for c, _, _ in kept], dtype=np.float64)
     return Geography(

@@ -101,11 +101,6 @@ def pnc_id(year: int, serial: int) -> str:
     return f"{yy:02d}/{serial:07d}{check}"
 
 
-def postcode(area: str, district: int, sector: int, unit: str) -> str:
-    """A postcode in its canonical spelling, e.g. ``LS6 2AB``."""
-    return f"{area}{district} {sector}{unit}"
-
-
 def format_postcode(code: str, style: int) -> str:
     """Write a postcode as systems do: 0 as is, 1 without the space, 2 lower case."""
     if style == 1:

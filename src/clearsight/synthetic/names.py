@@ -238,9 +238,22 @@ POLICE_UK_SELF_DEFINED: dict[str, str] = {
 
 #: Officer-defined ethnicity (police.uk wording), by self-defined code.
 OFFICER_DEFINED: dict[str, str] = {
-    "W1": "White", "W2": "White", "W9": "White", "M1": "Black", "M2": "Black",
-    "A1": "Asian", "A2": "Asian", "A3": "Asian", "A4": "Asian", "A9": "Asian",
-    "B1": "Black", "B2": "Black", "B9": "Black", "O2": "Other", "O9": "Other", "NS": "White",
+    "W1": "White",
+    "W2": "White",
+    "W9": "White",
+    "M1": "Black",
+    "M2": "Black",
+    "A1": "Asian",
+    "A2": "Asian",
+    "A3": "Asian",
+    "A4": "Asian",
+    "A9": "Asian",
+    "B1": "Black",
+    "B2": "Black",
+    "B9": "Black",
+    "O2": "Other",
+    "O9": "Other",
+    "NS": "White",
 }
 
 #: Formal name -> the informal forms people give or officers write down.
@@ -302,10 +315,6 @@ NICKNAMES: dict[str, tuple[str, ...]] = {
     "Krzysztof": ("Krzys",),
     "Oleksandr": ("Sasha",),
 }
-
-#: Surnames a married partner may have had before (drawn from the same origin group).
-TITLES_MALE: tuple[str, ...] = ("Mr",)
-TITLES_FEMALE: tuple[str, ...] = ("Mrs", "Ms", "Miss")
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ names, hyphenated names cut short, stale addresses, missing fields), never adver
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -19,10 +19,32 @@ from clearsight.synthetic.names import NameTables
 from clearsight.synthetic.people import EPOCH, Households, Population
 
 KEYBOARD_NEIGHBOURS: dict[str, str] = {
-    "a": "sq", "b": "vn", "c": "xv", "d": "sf", "e": "wr", "f": "dg", "g": "fh", "h": "gj",
-    "i": "uo", "j": "hk", "k": "jl", "l": "k", "m": "n", "n": "bm", "o": "ip", "p": "o",
-    "q": "w", "r": "et", "s": "ad", "t": "ry", "u": "yi", "v": "cb", "w": "qe", "x": "zc",
-    "y": "tu", "z": "x",
+    "a": "sq",
+    "b": "vn",
+    "c": "xv",
+    "d": "sf",
+    "e": "wr",
+    "f": "dg",
+    "g": "fh",
+    "h": "gj",
+    "i": "uo",
+    "j": "hk",
+    "k": "jl",
+    "l": "k",
+    "m": "n",
+    "n": "bm",
+    "o": "ip",
+    "p": "o",
+    "q": "w",
+    "r": "et",
+    "s": "ad",
+    "t": "ry",
+    "u": "yi",
+    "v": "cb",
+    "w": "qe",
+    "x": "zc",
+    "y": "tu",
+    "z": "x",
 }
 
 
@@ -43,7 +65,6 @@ class RecordStyle:
     strip_accents: bool = False
     phone_styles: tuple[float, ...] = (0.5, 0.3, 0.1, 0.0, 0.1, 0.0)
     postcode_styles: tuple[float, ...] = (0.85, 0.1, 0.05)
-    extra: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -115,7 +136,10 @@ def format_dates(days: np.ndarray, fmt: str, *, swap: np.ndarray | None = None) 
             continue
         y, m, d = int(year[i]), int(month[i]), int(day[i])
         out.append(
-            fmt.replace("%d", f"{d:02d}").replace("%m", f"{m:02d}").replace("%Y", f"{y:04d}").replace("%b", abbr[m - 1])
+            fmt.replace("%d", f"{d:02d}")
+            .replace("%m", f"{m:02d}")
+            .replace("%Y", f"{y:04d}")
+            .replace("%b", abbr[m - 1])
         )
     return out
 
@@ -199,7 +223,10 @@ def render_people(
     phones = np.where(use_second, second_phone, phones)
     phones = np.where(rng.random(n) < style.phone_missing, -1, phones)
     ph_style = _styles(rng, n, style.phone_styles)
-    phone = [format_mobile(int(p), int(s)) if p >= 0 else "" for p, s in zip(phones, ph_style, strict=True)]
+    phone = [
+        format_mobile(int(p), int(s)) if p >= 0 else ""
+        for p, s in zip(phones, ph_style, strict=True)
+    ]
 
     return RenderedPeople(
         forename=forenames,

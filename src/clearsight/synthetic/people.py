@@ -6,7 +6,9 @@ people cost a few tens of megabytes; strings are only made when a source writes 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -114,8 +116,8 @@ def person_id(p: np.ndarray) -> list[str]:
 def _choose_ranges(
     rng: np.random.Generator,
     keys: np.ndarray,
-    ranges: dict[int, tuple[int, int]] | dict[tuple[int, int], tuple[int, int]],
-    key_of: list[tuple[int, object]],
+    ranges: Mapping[Any, tuple[int, int]],
+    key_of: Sequence[tuple[int, Any]],
 ) -> np.ndarray:
     """Draw a Zipf-weighted index from the range of each element's key."""
     out = np.full(keys.shape[0], -1, dtype=np.int32)
@@ -124,7 +126,7 @@ def _choose_ranges(
         n = int(mask.sum())
         if not n:
             continue
-        start, stop = ranges[key]  # type: ignore[index]
+        start, stop = ranges[key]
         out[mask] = start + rng.choice(stop - start, size=n, p=zipf_weights(stop - start))
     return out
 
@@ -134,7 +136,9 @@ def build_households(n_people: int, geo: Geography, rng: np.random.Generator) ->
     estimate = int(n_people / float((HOUSEHOLD_SIZES * HOUSEHOLD_SIZE_P).sum())) + 16
     sizes = rng.choice(HOUSEHOLD_SIZES, size=estimate, p=HOUSEHOLD_SIZE_P)
     while int(sizes.sum()) < n_people:
-        sizes = np.concatenate([sizes, rng.choice(HOUSEHOLD_SIZES, size=estimate // 4 + 16, p=HOUSEHOLD_SIZE_P)])
+        sizes = np.concatenate(
+            [sizes, rng.choice(HOUSEHOLD_SIZES, size=estimate // 4 + 16, p=HOUSEHOLD_SIZE_P)]
+        )
     cum = np.cumsum(sizes)
     h = int(np.searchsorted(cum, n_people)) + 1
     sizes = sizes[:h].copy()
@@ -201,7 +205,9 @@ def build_population(
     for i, name in enumerate(LOCAL_AUTHORITIES):
         mask = la == i
         cum = np.cumsum(np.array(ORIGIN_MIX[name]))
-        hh_origin[mask] = np.minimum(np.searchsorted(cum / cum[-1], u[mask]), len(ORIGIN_GROUPS) - 1)
+        hh_origin[mask] = np.minimum(
+            np.searchsorted(cum / cum[-1], u[mask]), len(ORIGIN_GROUPS) - 1
+        )
     origin = hh_origin[hh].copy()
 
     # Partners (position 1) in 75% of multi-person households; the rest are sharers.
@@ -225,7 +231,9 @@ def build_population(
     head_age = np.where(sizes >= 3, np.clip(head_age, 24, 62), head_age)
     age = np.zeros(n)
     age[position == 0] = head_age[hh[position == 0]]
-    age[is_partner] = np.clip(head_age[hh[is_partner]] + rng.normal(0, 3.5, int(is_partner.sum())), 17, 95)
+    age[is_partner] = np.clip(
+        head_age[hh[is_partner]] + rng.normal(0, 3.5, int(is_partner.sum())), 17, 95
+    )
     age[is_sharer] = _ages(rng, int(is_sharer.sum()), 18, 65, 26)
     child_age = head_age[hh[is_child]] - rng.uniform(18, 42, int(is_child.sum()))
     age[is_child] = np.where(child_age < 0, rng.uniform(0, 17, int(is_child.sum())), child_age)
@@ -233,9 +241,11 @@ def build_population(
 
     # Names.
     combos = [(g * 2 + s, (g, s)) for g in range(len(ORIGIN_GROUPS)) for s in (0, 1)]
-    forename = _choose_ranges(rng, origin.astype(np.int64) * 2 + gender, names.forename_ranges, combos)  # type: ignore[arg-type]
+    forename = _choose_ranges(
+        rng, origin.astype(np.int64) * 2 + gender, names.forename_ranges, combos
+    )
     groups = [(g, g) for g in range(len(ORIGIN_GROUPS))]
-    own_surname = _choose_ranges(rng, origin.astype(np.int64), names.surname_ranges, groups)  # type: ignore[arg-type]
+    own_surname = _choose_ranges(rng, origin.astype(np.int64), names.surname_ranges, groups)
     hh_surname = own_surname[first]
     surname = own_surname.copy()
     married = is_partner & (rng.random(n) < 0.65)
@@ -246,7 +256,9 @@ def build_population(
     previous[recent] = own_surname[recent]
     second = np.full(n, -1, dtype=np.int32)
     hyphen = (rng.random(n) < 0.015) & ~recent & ~is_child
-    second[hyphen] = _choose_ranges(rng, origin[hyphen].astype(np.int64), names.surname_ranges, groups)  # type: ignore[arg-type]
+    second[hyphen] = _choose_ranges(
+        rng, origin[hyphen].astype(np.int64), names.surname_ranges, groups
+    )
     second[second == surname] = -1
     # Children carry the householder's double-barrelled name, if any.
     second[is_child] = second[first[hh[is_child]]]
@@ -274,7 +286,9 @@ def build_population(
 
     # Offending: independent of origin group on purpose, so any disparity an analytic shows
     # on this data comes from the analytic, not from the generator.
-    p_offend = np.where(gender == 0, 0.16, 0.06) * np.interp(age, [10, 14, 19, 30, 45, 70, 90], [0, 0.5, 1.0, 0.9, 0.45, 0.08, 0.0])
+    p_offend = np.where(gender == 0, 0.16, 0.06) * np.interp(
+        age, [10, 14, 19, 30, 45, 70, 90], [0, 0.5, 1.0, 0.9, 0.45, 0.08, 0.0]
+    )
     offender = rng.random(n) < p_offend
     activity = np.where(offender, rng.lognormal(0.0, 1.0, n), 0.0)
     pnc_year = np.full(n, -1, dtype=np.int16)
@@ -286,7 +300,9 @@ def build_population(
     pnc_serial[offender] = serials.astype(np.int32)
 
     twins = _plant_twins(rng, hh, position, sizes, first, birth, forename, gender, origin, names)
-    common = _plant_common_names(rng, sizes, first, hh, origin, gender, forename, surname, second, previous, names)
+    common = _plant_common_names(
+        rng, sizes, first, hh, origin, gender, forename, surname, second, previous, names
+    )
 
     return Population(
         origin=origin,

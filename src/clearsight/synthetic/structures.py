@@ -62,17 +62,25 @@ def plant(world: World, rng: np.random.Generator) -> Structures:
 
     # OCG: two sub-groups, one in Leeds and one in Bradford, and a leader.
     leeds, bradford = LOCAL_AUTHORITIES.index("Leeds"), LOCAL_AUTHORITIES.index("Bradford")
-    pool_a = np.flatnonzero(offenders & plain & _adults(world, 18, 45) & (la == leeds) & (pop.gender == 0))
-    pool_b = np.flatnonzero(offenders & plain & _adults(world, 18, 45) & (la == bradford) & (pop.gender == 0))
+    pool_a = np.flatnonzero(
+        offenders & plain & _adults(world, 18, 45) & (la == leeds) & (pop.gender == 0)
+    )
+    pool_b = np.flatnonzero(
+        offenders & plain & _adults(world, 18, 45) & (la == bradford) & (pop.gender == 0)
+    )
     size = int(rng.integers(9, 15))
     n_a = (size - 1) // 2
     n_b = size - 1 - n_a
     # Members come from different households so no family ties blur the structure.
     group_a = _distinct_households(rng, pool_a, n_a, pop.household)
-    group_b = _distinct_households(rng, pool_b, n_b + 1, pop.household, exclude=pop.household[group_a])
+    group_b = _distinct_households(
+        rng, pool_b, n_b + 1, pop.household, exclude=pop.household[group_a]
+    )
     leader, group_b = group_b[0], group_b[1:]
     members = np.concatenate([[leader], group_a, group_b]).astype(np.int64)
-    subgroup = np.concatenate([[0], np.full(group_a.size, 1), np.full(group_b.size, 2)]).astype(np.int8)
+    subgroup = np.concatenate([[0], np.full(group_a.size, 1), np.full(group_b.size, 2)]).astype(
+        np.int8
+    )
 
     # Burner phones: one per member, two for the leader.
     users = np.concatenate([[leader], members]).astype(np.int64)
@@ -81,7 +89,12 @@ def plant(world: World, rng: np.random.Generator) -> Structures:
     keepers = np.array([members[1], members[-1], leader], dtype=np.int64)
     vehicles = world.add_vehicles(keepers, rng)
     # Cameras on the Leeds-Bradford route: points in both districts.
-    route = np.flatnonzero(np.isin(geo.point_lsoa(np.arange(geo.point_lat.size)), np.flatnonzero(np.isin(geo.lsoa_la, [leeds, bradford]))))
+    route = np.flatnonzero(
+        np.isin(
+            geo.point_lsoa(np.arange(geo.point_lat.size)),
+            np.flatnonzero(np.isin(geo.lsoa_la, [leeds, bradford])),
+        )
+    )
     cameras = np.sort(rng.choice(route, size=8, replace=False))
 
     # Burglary series: 8-14 homes within about 600 m, evenings, over about seven weeks.
@@ -100,7 +113,13 @@ def plant(world: World, rng: np.random.Generator) -> Structures:
 
     # Co-offending pairs and the prolific offender.
     taken = set(members.tolist()) | {burglar}
-    candidates = np.array([p for p in np.flatnonzero(offenders & plain & _adults(world, 16, 40)).tolist() if p not in taken])
+    candidates = np.array(
+        [
+            p
+            for p in np.flatnonzero(offenders & plain & _adults(world, 16, 40)).tolist()
+            if p not in taken
+        ]
+    )
     k = int(np.clip(pop.count // 4000, 3, 60))
     chosen = rng.choice(candidates, size=2 * k + 1, replace=False)
     pairs = np.sort(chosen[: 2 * k].reshape(k, 2), axis=1)
@@ -140,11 +159,15 @@ def _distinct_households(
         if len(out) == count:
             break
     if len(out) < count:
-        raise ValueError("population too small to plant an organised crime group; use people >= 2000")
+        raise ValueError(
+            "population too small to plant an organised crime group; use people >= 2000"
+        )
     return np.array(out, dtype=np.int64)
 
 
-def ocg_calls(structures: Structures, rng: np.random.Generator, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def ocg_calls(
+    structures: Structures, rng: np.random.Generator, count: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Calls among the OCG's phones: within each sub-group and to and from the leader.
 
     Sub-groups never call each other directly; the leader's main phone is in about half of
@@ -153,7 +176,9 @@ def ocg_calls(structures: Structures, rng: np.random.Generator, count: int) -> t
     """
     phones = structures.ocg_phones
     users = structures.ocg_phone_user
-    group_of_user = {int(m): int(g) for m, g in zip(structures.ocg_members, structures.ocg_subgroup, strict=True)}
+    group_of_user = {
+        int(m): int(g) for m, g in zip(structures.ocg_members, structures.ocg_subgroup, strict=True)
+    }
     group = np.array([group_of_user[int(u)] for u in users])
     leader_phones = np.flatnonzero(group == 0)
     caller = np.empty(count, dtype=np.int64)

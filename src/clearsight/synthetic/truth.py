@@ -34,32 +34,53 @@ def write_people(world: World, folder: Path) -> None:
     pop, hh, names = world.population, world.households, world.names
     out = CsvOut(
         folder / "people.csv",
-        ("person_id", "forename", "surname", "previous_surname", "birth_date", "gender",
-         "name_origin", "household_id", "address", "postcode", "lsoa_code", "phone"),
+        (
+            "person_id",
+            "forename",
+            "surname",
+            "previous_surname",
+            "birth_date",
+            "gender",
+            "name_origin",
+            "household_id",
+            "address",
+            "postcode",
+            "lsoa_code",
+            "phone",
+        ),
     )
     for start in range(0, pop.count, CHUNK):
         p = np.arange(start, min(start + CHUNK, pop.count))
         h = pop.household[p]
         surnames = names.surnames[pop.surname[p]].tolist()
         second = pop.second_surname[p]
-        surnames = [s if second[i] < 0 else f"{s}-{names.surnames[second[i]]}" for i, s in enumerate(surnames)]
+        surnames = [
+            s if second[i] < 0 else f"{s}-{names.surnames[second[i]]}"
+            for i, s in enumerate(surnames)
+        ]
         prev = pop.previous_surname[p]
-        out.write([
-            person_id(p), names.forenames[pop.forename[p]].tolist(), surnames,
-            [str(names.surnames[x]) if x >= 0 else "" for x in prev],
-            format_dates(pop.birth[p].astype(np.int64), "%Y-%m-%d"),
-            ["female" if g else "male" for g in pop.gender[p]],
-            [ORIGIN_KEYS[o] for o in pop.origin[p]],
-            [f"H{int(x) + 1:07d}" for x in h],
-            [f"{hh.house_number[x]} {hh.street[x]}, {hh.town[x]}" for x in h],
-            hh.postcode[h].tolist(),
-            world.geo.lsoa_code[hh.lsoa[h]].tolist(),
-            [f"+44{int(x)}" if x >= 0 else "" for x in pop.phone[p]],
-        ])
+        out.write(
+            [
+                person_id(p),
+                names.forenames[pop.forename[p]].tolist(),
+                surnames,
+                [str(names.surnames[x]) if x >= 0 else "" for x in prev],
+                format_dates(pop.birth[p].astype(np.int64), "%Y-%m-%d"),
+                ["female" if g else "male" for g in pop.gender[p]],
+                [ORIGIN_KEYS[o] for o in pop.origin[p]],
+                [f"H{int(x) + 1:07d}" for x in h],
+                [f"{hh.house_number[x]} {hh.street[x]}, {hh.town[x]}" for x in h],
+                hh.postcode[h].tolist(),
+                world.geo.lsoa_code[hh.lsoa[h]].tolist(),
+                [f"+44{int(x)}" if x >= 0 else "" for x in pop.phone[p]],
+            ]
+        )
     out.close()
 
 
-def write_structures(world: World, structures: Structures, planted: dict[str, list[str]], folder: Path) -> None:
+def write_structures(
+    world: World, structures: Structures, planted: dict[str, list[str]], folder: Path
+) -> None:
     """Write the twins, common names and planted structures."""
     pop, fleet = world.population, world.fleet
     twins = CsvOut(folder / "twins.csv", ("person_a", "person_b"))
@@ -70,17 +91,26 @@ def write_structures(world: World, structures: Structures, planted: dict[str, li
         common.write([[name] * group.size, person_id(group)])
     common.close()
     ocg = CsvOut(folder / "ocg.csv", ("person_id", "role", "subgroup"))
-    ocg.write([
-        person_id(structures.ocg_members),
-        ["leader" if g == 0 else "member" for g in structures.ocg_subgroup],
-        [("", "A", "B")[int(g)] for g in structures.ocg_subgroup],
-    ])
+    ocg.write(
+        [
+            person_id(structures.ocg_members),
+            ["leader" if g == 0 else "member" for g in structures.ocg_subgroup],
+            [("", "A", "B")[int(g)] for g in structures.ocg_subgroup],
+        ]
+    )
     ocg.close()
     phones = CsvOut(folder / "ocg_phones.csv", ("number", "person_id"))
-    phones.write([[f"+44{int(x)}" for x in structures.ocg_phones], person_id(structures.ocg_phone_user)])
+    phones.write(
+        [[f"+44{int(x)}" for x in structures.ocg_phones], person_id(structures.ocg_phone_user)]
+    )
     phones.close()
     vehicles = CsvOut(folder / "ocg_vehicles.csv", ("vrm", "person_id"))
-    vehicles.write([fleet.vrm[structures.ocg_vehicles].tolist(), person_id(fleet.keeper[structures.ocg_vehicles])])
+    vehicles.write(
+        [
+            fleet.vrm[structures.ocg_vehicles].tolist(),
+            person_id(fleet.keeper[structures.ocg_vehicles]),
+        ]
+    )
     vehicles.close()
     series = CsvOut(folder / "burglary_series.csv", ("crime_ref",))
     series.write([planted["burglary_series"]])

@@ -21,16 +21,37 @@ WINDOW_START = int((np.datetime64("2023-01-01", "D") - EPOCH).astype(np.int64))
 WINDOW_DAYS = 731
 
 #: Share of events starting in each hour of the day, by kind of event.
-HOURS_CRIME = np.array([4, 3, 3, 2, 1, 1, 1, 2, 3, 4, 4, 4, 5, 5, 5, 6, 7, 7, 7, 7, 6, 6, 5, 5], dtype=np.float64)
-HOURS_DAY = np.array([1, 1, 1, 1, 1, 2, 4, 7, 8, 7, 6, 6, 6, 6, 6, 7, 8, 8, 7, 6, 5, 4, 3, 2], dtype=np.float64)
-HOURS_NIGHT = np.array([6, 5, 4, 3, 2, 1, 1, 1, 1, 1, 2, 2, 2, 3, 3, 4, 5, 6, 7, 8, 8, 8, 7, 7], dtype=np.float64)
+HOURS_CRIME = np.array(
+    [4, 3, 3, 2, 1, 1, 1, 2, 3, 4, 4, 4, 5, 5, 5, 6, 7, 7, 7, 7, 6, 6, 5, 5], dtype=np.float64
+)
+HOURS_DAY = np.array(
+    [1, 1, 1, 1, 1, 2, 4, 7, 8, 7, 6, 6, 6, 6, 6, 7, 8, 8, 7, 6, 5, 4, 3, 2], dtype=np.float64
+)
+HOURS_NIGHT = np.array(
+    [6, 5, 4, 3, 2, 1, 1, 1, 1, 1, 2, 2, 2, 3, 3, 4, 5, 6, 7, 8, 8, 8, 7, 7], dtype=np.float64
+)
 
 VEHICLE_MODELS: tuple[tuple[str, str], ...] = (
-    ("Ford", "Fiesta"), ("Ford", "Focus"), ("Vauxhall", "Corsa"), ("Vauxhall", "Astra"),
-    ("Volkswagen", "Golf"), ("Volkswagen", "Polo"), ("Nissan", "Qashqai"), ("Toyota", "Yaris"),
-    ("BMW", "3 Series"), ("Audi", "A3"), ("Mercedes-Benz", "C Class"), ("Kia", "Sportage"),
-    ("Peugeot", "208"), ("Renault", "Clio"), ("Honda", "Civic"), ("Toyota", "Prius"),
-    ("Skoda", "Octavia"), ("Hyundai", "Tucson"), ("Ford", "Transit"), ("Seat", "Leon"),
+    ("Ford", "Fiesta"),
+    ("Ford", "Focus"),
+    ("Vauxhall", "Corsa"),
+    ("Vauxhall", "Astra"),
+    ("Volkswagen", "Golf"),
+    ("Volkswagen", "Polo"),
+    ("Nissan", "Qashqai"),
+    ("Toyota", "Yaris"),
+    ("BMW", "3 Series"),
+    ("Audi", "A3"),
+    ("Mercedes-Benz", "C Class"),
+    ("Kia", "Sportage"),
+    ("Peugeot", "208"),
+    ("Renault", "Clio"),
+    ("Honda", "Civic"),
+    ("Toyota", "Prius"),
+    ("Skoda", "Octavia"),
+    ("Hyundai", "Tucson"),
+    ("Ford", "Transit"),
+    ("Seat", "Leon"),
 )
 COLOURS: tuple[str, ...] = ("Black", "Silver", "Grey", "White", "Blue", "Red", "Green", "Orange")
 
@@ -80,14 +101,28 @@ class World:
         self.fleet = Fleet(
             vrm=np.concatenate([self.fleet.vrm, vrm]),
             keeper=np.concatenate([self.fleet.keeper, keepers.astype(np.int64)]),
-            model=np.concatenate([self.fleet.model, rng.integers(0, len(VEHICLE_MODELS), keepers.size).astype(np.int16)]),
-            colour=np.concatenate([self.fleet.colour, rng.integers(0, len(COLOURS), keepers.size).astype(np.int8)]),
-            since=np.concatenate([self.fleet.since, (WINDOW_START - rng.integers(30, 2000, keepers.size)).astype(np.int32)]),
+            model=np.concatenate(
+                [
+                    self.fleet.model,
+                    rng.integers(0, len(VEHICLE_MODELS), keepers.size).astype(np.int16),
+                ]
+            ),
+            colour=np.concatenate(
+                [self.fleet.colour, rng.integers(0, len(COLOURS), keepers.size).astype(np.int8)]
+            ),
+            since=np.concatenate(
+                [
+                    self.fleet.since,
+                    (WINDOW_START - rng.integers(30, 2000, keepers.size)).astype(np.int32),
+                ]
+            ),
         )
         return np.arange(start, start + keepers.size)
 
 
-def build_fleet(households: Households, population: Population, rng: np.random.Generator) -> tuple[Fleet, int]:
+def build_fleet(
+    households: Households, population: Population, rng: np.random.Generator
+) -> tuple[Fleet, int]:
     """Give about half the households a car (a few two), kept by an adult who lives there."""
     h = households.count
     cars = (rng.random(h) < 0.45).astype(np.int64) + (rng.random(h) < 0.1).astype(np.int64)

@@ -76,7 +76,9 @@ class TruthLog:
     def __init__(self, path: Path) -> None:
         self._out = CsvOut(path, self.HEADER)
 
-    def add(self, source: str, keys: Sequence[str], entity: str | Sequence[str], people: Sequence[int]) -> None:
+    def add(
+        self, source: str, keys: Sequence[str], entity: str | Sequence[str], people: Sequence[int]
+    ) -> None:
         """Record that entity ``entity`` (one name, or one per key) of each record is ``people``."""
         pids = [f"P{int(p) + 1:07d}" for p in people]
         entities = [entity] * len(keys) if isinstance(entity, str) else list(entity)

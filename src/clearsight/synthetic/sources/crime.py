@@ -32,67 +32,181 @@ ROLES = ("suspect", "victim", "witness")
 
 #: police.uk crime type, weight, sub-types, MO texts, needs a victim
 CRIME_TYPES: tuple[tuple[str, float, tuple[str, ...], tuple[str, ...], bool], ...] = (
-    ("Violence and sexual offences", 34, ("Assault with injury", "Assault without injury", "Harassment"),
-     ("Victim punched to the face during an argument outside licensed premises.",
-      "Offender known to victim; pushed victim to the ground at the home address.",
-      "Repeated unwanted messages and calls after the relationship ended.",
-      "Victim struck with a bottle in the street; offender left on foot."), True),
-    ("Criminal damage and arson", 10, ("Criminal damage to a vehicle", "Criminal damage to a dwelling"),
-     ("Vehicle windscreen smashed overnight while parked on the street.",
-      "Front window of the dwelling broken with a thrown brick.",
-      "Paint thrown over the front door; no entry gained."), True),
-    ("Burglary", 8, ("Residential burglary - home", "Business and community burglary"),
-     ("Front door lock snapped; electrical items taken while occupants asleep.",
-      "Insecure rear door; handbag and purse taken from the kitchen.",
-      "Shed broken into and pedal cycles and tools taken.",
-      "Entry through a first floor window; laptop and jewellery taken."), True),
-    ("Vehicle crime", 8, ("Theft from a motor vehicle", "Theft of a motor vehicle"),
-     ("Nearside window smashed and a bag taken from the rear seat.",
-      "Keyless vehicle taken from the drive overnight using a relay device.",
-      "Catalytic converter cut from the underside of the vehicle."), True),
-    ("Shoplifting", 8, ("Theft from a shop or stall",),
-     ("Offender concealed meat and alcohol in a bag and left without paying.",
-      "Offender selected high-value cosmetics and ran from the store."), True),
-    ("Other theft", 8, ("Theft not classified elsewhere",),
-     ("Parcel taken from the doorstep after delivery.",
-      "Mobile phone left on a table taken by an unknown offender."), True),
-    ("Public order", 9, ("Public fear, alarm or distress",),
-     ("Offender shouting and swearing in the street, causing distress to passers-by.",
-      "Threats made towards neighbours during a dispute over parking."), True),
-    ("Drugs", 4, ("Possession of drugs", "Trafficking of drugs"),
-     ("Found in possession of a quantity of cannabis when searched.",
-      "Found with wraps of a white powder believed to be cocaine and a quantity of cash."), False),
-    ("Robbery", 2, ("Robbery of personal property",),
-     ("Victim threatened with a knife and made to hand over a mobile phone.",
-      "Two offenders on pedal cycles snatched the victim's phone and bag."), True),
-    ("Theft from the person", 2, ("Theft from the person",),
-     ("Wallet taken from a jacket pocket on a busy bus.",),  True),
-    ("Possession of weapons", 2, ("Possession of an article with a blade or point",),
-     ("Found in possession of a lock knife in a public place.",), False),
-    ("Bicycle theft", 2, ("Theft of a pedal cycle",),
-     ("Pedal cycle taken after the lock was cut outside the railway station.",), True),
-    ("Other crime", 3, ("Fraud and forgery", "Other offences"),
-     ("Victim's bank card used for contactless payments after it was lost.",), True),
+    (
+        "Violence and sexual offences",
+        34,
+        ("Assault with injury", "Assault without injury", "Harassment"),
+        (
+            "Victim punched to the face during an argument outside licensed premises.",
+            "Offender known to victim; pushed victim to the ground at the home address.",
+            "Repeated unwanted messages and calls after the relationship ended.",
+            "Victim struck with a bottle in the street; offender left on foot.",
+        ),
+        True,
+    ),
+    (
+        "Criminal damage and arson",
+        10,
+        ("Criminal damage to a vehicle", "Criminal damage to a dwelling"),
+        (
+            "Vehicle windscreen smashed overnight while parked on the street.",
+            "Front window of the dwelling broken with a thrown brick.",
+            "Paint thrown over the front door; no entry gained.",
+        ),
+        True,
+    ),
+    (
+        "Burglary",
+        8,
+        ("Residential burglary - home", "Business and community burglary"),
+        (
+            "Front door lock snapped; electrical items taken while occupants asleep.",
+            "Insecure rear door; handbag and purse taken from the kitchen.",
+            "Shed broken into and pedal cycles and tools taken.",
+            "Entry through a first floor window; laptop and jewellery taken.",
+        ),
+        True,
+    ),
+    (
+        "Vehicle crime",
+        8,
+        ("Theft from a motor vehicle", "Theft of a motor vehicle"),
+        (
+            "Nearside window smashed and a bag taken from the rear seat.",
+            "Keyless vehicle taken from the drive overnight using a relay device.",
+            "Catalytic converter cut from the underside of the vehicle.",
+        ),
+        True,
+    ),
+    (
+        "Shoplifting",
+        8,
+        ("Theft from a shop or stall",),
+        (
+            "Offender concealed meat and alcohol in a bag and left without paying.",
+            "Offender selected high-value cosmetics and ran from the store.",
+        ),
+        True,
+    ),
+    (
+        "Other theft",
+        8,
+        ("Theft not classified elsewhere",),
+        (
+            "Parcel taken from the doorstep after delivery.",
+            "Mobile phone left on a table taken by an unknown offender.",
+        ),
+        True,
+    ),
+    (
+        "Public order",
+        9,
+        ("Public fear, alarm or distress",),
+        (
+            "Offender shouting and swearing in the street, causing distress to passers-by.",
+            "Threats made towards neighbours during a dispute over parking.",
+        ),
+        True,
+    ),
+    (
+        "Drugs",
+        4,
+        ("Possession of drugs", "Trafficking of drugs"),
+        (
+            "Found in possession of a quantity of cannabis when searched.",
+            "Found with wraps of a white powder believed to be cocaine and a quantity of cash.",
+        ),
+        False,
+    ),
+    (
+        "Robbery",
+        2,
+        ("Robbery of personal property",),
+        (
+            "Victim threatened with a knife and made to hand over a mobile phone.",
+            "Two offenders on pedal cycles snatched the victim's phone and bag.",
+        ),
+        True,
+    ),
+    (
+        "Theft from the person",
+        2,
+        ("Theft from the person",),
+        ("Wallet taken from a jacket pocket on a busy bus.",),
+        True,
+    ),
+    (
+        "Possession of weapons",
+        2,
+        ("Possession of an article with a blade or point",),
+        ("Found in possession of a lock knife in a public place.",),
+        False,
+    ),
+    (
+        "Bicycle theft",
+        2,
+        ("Theft of a pedal cycle",),
+        ("Pedal cycle taken after the lock was cut outside the railway station.",),
+        True,
+    ),
+    (
+        "Other crime",
+        3,
+        ("Fraud and forgery", "Other offences"),
+        ("Victim's bank card used for contactless payments after it was lost.",),
+        True,
+    ),
 )
 BURGLARY = 2
 DRUGS = 7
 OUTCOMES = (
-    "Investigation complete; no suspect identified", "Under investigation",
-    "Unable to prosecute suspect", "Offender given a caution", "Court result unavailable",
-    "Local resolution", "Awaiting court outcome",
+    "Investigation complete; no suspect identified",
+    "Under investigation",
+    "Unable to prosecute suspect",
+    "Offender given a caution",
+    "Court result unavailable",
+    "Local resolution",
+    "Awaiting court outcome",
 )
 
 HEADER = (
-    "crime_ref", "involvement_no", "role", "person_name", "date_of_birth", "gender",
-    "address", "postcode", "phone", "crime_type", "crime_subtype", "mo",
-    "occurred_date", "occurred_time", "occurred_to_date", "occurred_to_time", "reported_at",
-    "latitude", "longitude", "lsoa_code", "lsoa_name", "location", "discovery", "outcome",
+    "crime_ref",
+    "involvement_no",
+    "role",
+    "person_name",
+    "date_of_birth",
+    "gender",
+    "address",
+    "postcode",
+    "phone",
+    "crime_type",
+    "crime_subtype",
+    "mo",
+    "occurred_date",
+    "occurred_time",
+    "occurred_to_date",
+    "occurred_to_time",
+    "reported_at",
+    "latitude",
+    "longitude",
+    "lsoa_code",
+    "lsoa_name",
+    "location",
+    "discovery",
+    "outcome",
 )
 
 STYLE = RecordStyle(
-    nickname=0.05, typo_forename=0.02, typo_surname=0.02, birth_missing=0.06,
-    birth_swapped=0.01, maiden_name=0.3, address_missing=0.06, stale_address=0.02,
-    phone_missing=0.45, phone_styles=(0.7, 0.25, 0.0, 0.0, 0.0, 0.05),
+    nickname=0.05,
+    typo_forename=0.02,
+    typo_surname=0.02,
+    birth_missing=0.06,
+    birth_swapped=0.01,
+    maiden_name=0.3,
+    address_missing=0.06,
+    stale_address=0.02,
+    phone_missing=0.45,
+    phone_styles=(0.7, 0.25, 0.0, 0.0, 0.0, 0.05),
     postcode_styles=(0.9, 0.07, 0.03),
 )
 
@@ -114,8 +228,14 @@ MAPPING: dict[str, Any] = {
                 "crimeType": {"column": "crime_type"},
                 "subType": {"column": "crime_subtype"},
                 "modusOperandi": {"column": "mo"},
-                "occurredFrom": {"template": "{occurred_date} {occurred_time}", "format": "%Y-%m-%d %H:%M"},
-                "occurredTo": {"template": "{occurred_to_date} {occurred_to_time}", "format": "%Y-%m-%d %H:%M"},
+                "occurredFrom": {
+                    "template": "{occurred_date} {occurred_time}",
+                    "format": "%Y-%m-%d %H:%M",
+                },
+                "occurredTo": {
+                    "template": "{occurred_to_date} {occurred_to_time}",
+                    "format": "%Y-%m-%d %H:%M",
+                },
                 "reportedAt": {"column": "reported_at", "format": "%Y-%m-%d %H:%M"},
                 "latitude": {"column": "latitude"},
                 "longitude": {"column": "longitude"},
@@ -147,7 +267,10 @@ MAPPING: dict[str, Any] = {
             "schema": "Involvement",
             "source": "person",
             "target": "crime",
-            "properties": {"category": {"column": "role", "required": True}, "role": {"column": "role"}},
+            "properties": {
+                "category": {"column": "role", "required": True},
+                "role": {"column": "role"},
+            },
         },
     ],
 }
@@ -167,7 +290,14 @@ class _Crimes:
         self.inv_person: list[np.ndarray] = []
         self.count = 0
 
-    def add(self, kind: np.ndarray, sub: np.ndarray, mo: np.ndarray, point: np.ndarray, minutes: np.ndarray) -> np.ndarray:
+    def add(
+        self,
+        kind: np.ndarray,
+        sub: np.ndarray,
+        mo: np.ndarray,
+        point: np.ndarray,
+        minutes: np.ndarray,
+    ) -> np.ndarray:
         idx = np.arange(self.count, self.count + kind.size)
         self.kind.append(kind)
         self.sub.append(sub)
@@ -183,13 +313,19 @@ class _Crimes:
         self.inv_person.append(people.astype(np.int64))
 
 
-def _draw_subtype_and_mo(rng: np.random.Generator, kind: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _draw_subtype_and_mo(
+    rng: np.random.Generator, kind: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     n_sub = np.array([len(t[2]) for t in CRIME_TYPES])[kind]
     n_mo = np.array([len(t[3]) for t in CRIME_TYPES])[kind]
-    return (rng.random(kind.size) * n_sub).astype(np.int64), (rng.random(kind.size) * n_mo).astype(np.int64)
+    return (rng.random(kind.size) * n_sub).astype(np.int64), (rng.random(kind.size) * n_mo).astype(
+        np.int64
+    )
 
 
-def build(world: World, structures: Structures, rng: np.random.Generator) -> tuple[_Crimes, dict[str, np.ndarray]]:
+def build(
+    world: World, structures: Structures, rng: np.random.Generator
+) -> tuple[_Crimes, dict[str, np.ndarray]]:
     """Draw ordinary crimes and add the planted ones; return them and the planted indices."""
     pop, geo, hh = world.population, world.geo, world.households
     crimes = _Crimes()
@@ -212,7 +348,9 @@ def build(world: World, structures: Structures, rng: np.random.Generator) -> tup
     crimes.involve(idx[needs_victim], 1, victim[needs_victim])
     second = needs_victim & (rng.random(n) < 0.08)
     crimes.involve(idx[second], 1, rng.choice(over_ten, size=int(second.sum())))
-    n_suspects = np.where(needs_victim, rng.choice(3, size=n, p=[0.45, 0.4, 0.15]), 1 + (rng.random(n) < 0.1))
+    n_suspects = np.where(
+        needs_victim, rng.choice(3, size=n, p=[0.45, 0.4, 0.15]), 1 + (rng.random(n) < 0.1)
+    )
     for k in (1, 2):
         has = n_suspects >= k
         crimes.involve(idx[has], 0, rng.choice(offenders, size=int(has.sum()), p=w_off))
@@ -225,7 +363,13 @@ def build(world: World, structures: Structures, rng: np.random.Generator) -> tup
     # The burglary series: same MO, near each other, evenings over a few weeks.
     m = structures.burglary_victims.size
     kind = np.full(m, BURGLARY)
-    idx = crimes.add(kind, np.zeros(m, dtype=np.int64), np.full(m, -1), structures.burglary_points, structures.burglary_minutes)
+    idx = crimes.add(
+        kind,
+        np.zeros(m, dtype=np.int64),
+        np.full(m, -1),
+        structures.burglary_points,
+        structures.burglary_minutes,
+    )
     crimes.involve(idx, 1, structures.burglary_victims)
     crimes.involve(idx[-2:], 0, np.full(2, structures.burglary_offender))
     planted["burglary_series"] = idx
@@ -267,7 +411,9 @@ def build(world: World, structures: Structures, rng: np.random.Generator) -> tup
     return crimes, planted
 
 
-def write(world: World, structures: Structures, out_dir: Path, truth: TruthLog, progress: Progress) -> tuple[SourceResult, dict[str, list[str]]]:
+def write(
+    world: World, structures: Structures, out_dir: Path, truth: TruthLog, progress: Progress
+) -> tuple[SourceResult, dict[str, list[str]]]:
     """Write ``crime.csv`` and its mapping; return the planted crimes' references too."""
     rng = world.rng(STREAM)
     crimes, planted = build(world, structures, rng)
@@ -280,8 +426,14 @@ def write(world: World, structures: Structures, out_dir: Path, truth: TruthLog, 
     rank = np.empty_like(order)
     rank[order] = np.arange(order.size)
     years = iso_minutes(minutes)
-    refs = np.array([f"13/{int(rank[i]) + 1:07d}/{years[i][2:4]}" for i in range(order.size)], dtype=object)
-    duration = np.where(kind == BURGLARY, rng.integers(30, 300, kind.size), np.where(kind == 3, rng.integers(60, 600, kind.size), 0))
+    refs = np.array(
+        [f"13/{int(rank[i]) + 1:07d}/{years[i][2:4]}" for i in range(order.size)], dtype=object
+    )
+    duration = np.where(
+        kind == BURGLARY,
+        rng.integers(30, 300, kind.size),
+        np.where(kind == 3, rng.integers(60, 600, kind.size), 0),
+    )
     delay = rng.exponential(180, kind.size).astype(np.int64) + duration
     discovered = (kind == DRUGS) | (kind == 10) | ((kind == 6) & (rng.random(kind.size) < 0.3))
     outcome = rng.integers(0, len(OUTCOMES), kind.size)
@@ -310,25 +462,40 @@ def write(world: World, structures: Structures, out_dir: Path, truth: TruthLog, 
         dob = format_dates(r.birth_day, "%Y-%m-%d", swap=swapped_births(crng, n, STYLE))
         names = [f"{s.upper()}, {f}" for f, s in zip(r.forename, r.surname, strict=True)]
         address = [f"{a}, {t}" if a else "" for a, t in zip(r.address_line, r.town, strict=True)]
-        mo_text = [
-            BURGLARY_MO if mo[i] < 0 else CRIME_TYPES[kind[i]][3][mo[i]] for i in ci
-        ]
+        mo_text = [BURGLARY_MO if mo[i] < 0 else CRIME_TYPES[kind[i]][3][mo[i]] for i in ci]
         keys = refs[ci].tolist()
         seq_text = [str(int(s) + 1) for s in seq[start : start + n]]
-        out.write([
-            keys, seq_text, [ROLES[int(x)] for x in inv_role[start : start + n]], names, dob,
-            [gender_word(int(g)) for g in pop.gender[p]], address, r.postcode, r.phone,
-            [CRIME_TYPES[kind[i]][0] for i in ci], [CRIME_TYPES[kind[i]][2][sub[i]] for i in ci], mo_text,
-            [from_iso[i][:10] for i in ci], [from_iso[i][11:16] for i in ci],
-            [to_iso[i][:10] if duration[i] else "" for i in ci], [to_iso[i][11:16] if duration[i] else "" for i in ci],
-            [rep_iso[i].replace("T", " ") for i in ci],
-            [coordinate(geo.point_lat[point[i]]) for i in ci], [coordinate(geo.point_lon[point[i]]) for i in ci],
-            [geo.lsoa_code[lsoa[i]] for i in ci], [geo.lsoa_name[lsoa[i]] for i in ci],
-            [geo.point_street[point[i]] for i in ci],
-            ["discovered" if discovered[i] else "reported" for i in ci],
-            [OUTCOMES[outcome[i]] for i in ci],
-        ])
-        truth.add(NAME, [f"{k}|{s}" for k, s in zip(keys, seq_text, strict=True)], "person", p.tolist())
+        out.write(
+            [
+                keys,
+                seq_text,
+                [ROLES[int(x)] for x in inv_role[start : start + n]],
+                names,
+                dob,
+                [gender_word(int(g)) for g in pop.gender[p]],
+                address,
+                r.postcode,
+                r.phone,
+                [CRIME_TYPES[kind[i]][0] for i in ci],
+                [CRIME_TYPES[kind[i]][2][sub[i]] for i in ci],
+                mo_text,
+                [from_iso[i][:10] for i in ci],
+                [from_iso[i][11:16] for i in ci],
+                [to_iso[i][:10] if duration[i] else "" for i in ci],
+                [to_iso[i][11:16] if duration[i] else "" for i in ci],
+                [rep_iso[i].replace("T", " ") for i in ci],
+                [coordinate(geo.point_lat[point[i]]) for i in ci],
+                [coordinate(geo.point_lon[point[i]]) for i in ci],
+                [geo.lsoa_code[lsoa[i]] for i in ci],
+                [geo.lsoa_name[lsoa[i]] for i in ci],
+                [geo.point_street[point[i]] for i in ci],
+                ["discovered" if discovered[i] else "reported" for i in ci],
+                [OUTCOMES[outcome[i]] for i in ci],
+            ]
+        )
+        truth.add(
+            NAME, [f"{k}|{s}" for k, s in zip(keys, seq_text, strict=True)], "person", p.tolist()
+        )
         progress(NAME, n)
     out.close()
     write_mapping(out_dir / "crime.mapping.yaml", MAPPING)

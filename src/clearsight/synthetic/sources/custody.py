@@ -44,21 +44,47 @@ OFFENCES: tuple[tuple[str, float], ...] = (
 )
 DRUG_SUPPLY = 6
 BURGLARY = 4
-OUTCOMES = ("Charged", "No further action", "Released under investigation", "Bailed", "Cautioned", "Community resolution")
+OUTCOMES = (
+    "Charged",
+    "No further action",
+    "Released under investigation",
+    "Bailed",
+    "Cautioned",
+    "Community resolution",
+)
 OUTCOME_P = np.array([0.35, 0.2, 0.25, 0.1, 0.07, 0.03])
 #: Custody suite of each local authority (same order as LOCAL_AUTHORITIES).
 STATIONS = ("Elland Road", "Trafalgar House", "Halifax", "Huddersfield", "Havertop")
 
 HEADER = (
-    "custody_ref", "forename", "surname", "date_of_birth", "gender", "pnc_id",
-    "address_line_1", "address_line_2", "postcode", "phone", "self_defined_ethnicity",
-    "arrest_datetime", "offence", "station", "outcome",
+    "custody_ref",
+    "forename",
+    "surname",
+    "date_of_birth",
+    "gender",
+    "pnc_id",
+    "address_line_1",
+    "address_line_2",
+    "postcode",
+    "phone",
+    "self_defined_ethnicity",
+    "arrest_datetime",
+    "offence",
+    "station",
+    "outcome",
 )
 
 STYLE = RecordStyle(
-    nickname=0.04, typo_forename=0.015, typo_surname=0.015, birth_missing=0.01,
-    birth_swapped=0.01, maiden_name=0.4, address_missing=0.05, stale_address=0.03,
-    phone_missing=0.35, phone_styles=(0.6, 0.3, 0.0, 0.0, 0.1, 0.0),
+    nickname=0.04,
+    typo_forename=0.015,
+    typo_surname=0.015,
+    birth_missing=0.01,
+    birth_swapped=0.01,
+    maiden_name=0.4,
+    address_missing=0.05,
+    stale_address=0.03,
+    phone_missing=0.35,
+    phone_styles=(0.6, 0.3, 0.0, 0.0, 0.1, 0.0),
 )
 
 MAPPING: dict[str, Any] = {
@@ -118,7 +144,10 @@ MAPPING: dict[str, Any] = {
             "schema": "Involvement",
             "source": "detainee",
             "target": "detention",
-            "properties": {"category": {"constant": "suspect"}, "role": {"constant": "detained person"}},
+            "properties": {
+                "category": {"constant": "suspect"},
+                "role": {"constant": "detained person"},
+            },
             "valid_from": {"column": "arrest_datetime", "format": "%d/%m/%Y %H:%M"},
         },
         {
@@ -131,7 +160,9 @@ MAPPING: dict[str, Any] = {
 }
 
 
-def detentions(world: World, structures: Structures, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def detentions(
+    world: World, structures: Structures, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Who was detained, when and for what (person, minutes, offence index), in time order."""
     pop = world.population
     offenders = np.flatnonzero(pop.activity > 0)
@@ -155,7 +186,9 @@ def detentions(world: World, structures: Structures, rng: np.random.Generator) -
     return people[order], minutes[order], offences[order]
 
 
-def write(world: World, structures: Structures, out_dir: Path, truth: TruthLog, progress: Progress) -> SourceResult:
+def write(
+    world: World, structures: Structures, out_dir: Path, truth: TruthLog, progress: Progress
+) -> SourceResult:
     """Write ``custody.csv`` and ``custody.mapping.yaml``."""
     rng = world.rng(STREAM)
     people, minutes, offences = detentions(world, structures, rng)
@@ -168,24 +201,44 @@ def write(world: World, structures: Structures, out_dir: Path, truth: TruthLog, 
         n = p.size
         r = render_people(p, pop, hh, world.names, STYLE, crng)
         dob = format_dates(r.birth_day, "%d/%m/%Y", swap=swapped_births(crng, n, STYLE))
-        refs = [f"WY-CUS-{s[2:4]}-{start + i + 1:07d}" for i, s in enumerate(iso[start : start + n])]
+        refs = [
+            f"WY-CUS-{s[2:4]}-{start + i + 1:07d}" for i, s in enumerate(iso[start : start + n])
+        ]
         pnc_missing = crng.random(n) < 0.04
         pnc = [
-            "" if pop.pnc_year[q] < 0 or pnc_missing[i] else pnc_id(int(pop.pnc_year[q]), int(pop.pnc_serial[q]))
+            ""
+            if pop.pnc_year[q] < 0 or pnc_missing[i]
+            else pnc_id(int(pop.pnc_year[q]), int(pop.pnc_serial[q]))
             for i, q in enumerate(p)
         ]
         eth_missing = crng.random(n) < 0.05
-        eth = ["" if eth_missing[i] else SELF_DEFINED[SELF_DEFINED_CODES[pop.ethnicity[q]]] for i, q in enumerate(p)]
+        eth = [
+            "" if eth_missing[i] else SELF_DEFINED[SELF_DEFINED_CODES[pop.ethnicity[q]]]
+            for i, q in enumerate(p)
+        ]
         arrest = [f"{s[8:10]}/{s[5:7]}/{s[0:4]} {s[11:16]}" for s in iso[start : start + n]]
         la = world.geo.lsoa_la[hh.lsoa[pop.household[p]]]
         station = [STATIONS[int(x)] for x in la]
         outcome = crng.choice(len(OUTCOMES), size=n, p=OUTCOME_P)
-        out.write([
-            refs, r.forename, r.surname, dob, [gender_word(int(g)) for g in pop.gender[p]], pnc,
-            r.address_line, r.town, r.postcode, r.phone, eth, arrest,
-            [OFFENCES[int(o)][0] for o in offences[start : start + n]], station,
-            [OUTCOMES[int(o)] for o in outcome],
-        ])
+        out.write(
+            [
+                refs,
+                r.forename,
+                r.surname,
+                dob,
+                [gender_word(int(g)) for g in pop.gender[p]],
+                pnc,
+                r.address_line,
+                r.town,
+                r.postcode,
+                r.phone,
+                eth,
+                arrest,
+                [OFFENCES[int(o)][0] for o in offences[start : start + n]],
+                station,
+                [OUTCOMES[int(o)] for o in outcome],
+            ]
+        )
         truth.add(NAME, refs, "detainee", p.tolist())
         progress(NAME, n)
     out.close()

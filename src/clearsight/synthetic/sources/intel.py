@@ -37,8 +37,14 @@ STREAM = 18
 MAX_SUBJECTS = 3
 
 STYLE = RecordStyle(
-    nickname=0.12, typo_forename=0.03, typo_surname=0.03, birth_missing=0.35,
-    birth_swapped=0.01, maiden_name=0.2, address_missing=0.4, stale_address=0.05,
+    nickname=0.12,
+    typo_forename=0.03,
+    typo_surname=0.03,
+    birth_missing=0.35,
+    birth_swapped=0.01,
+    maiden_name=0.2,
+    address_missing=0.4,
+    stale_address=0.05,
     phone_missing=1.0,
 )
 CONDITIONS = (
@@ -55,7 +61,11 @@ ACTIVITIES = (
     "is organising the theft of catalytic converters",
     "is handling stolen power tools",
 )
-PLACES_TEXT = ("They are frequently seen {place}", "They meet associates {place}", "They are known to frequent an address {place}")
+PLACES_TEXT = (
+    "They are frequently seen {place}",
+    "They meet associates {place}",
+    "They are known to frequent an address {place}",
+)
 
 MAPPING: dict[str, Any] = {
     "name": NAME,
@@ -128,7 +138,12 @@ MAPPING: dict[str, Any] = {
     ],
     "links": [
         *[
-            {"schema": "Mention", "source": "report", "target": target, "properties": {"context": {"constant": context}}}
+            {
+                "schema": "Mention",
+                "source": "report",
+                "target": target,
+                "properties": {"context": {"constant": context}},
+            }
             for target, context in (
                 *((f"subject{i}", "subject") for i in range(MAX_SUBJECTS)),
                 ("phone0", "phone"),
@@ -140,7 +155,9 @@ MAPPING: dict[str, Any] = {
 }
 
 
-def _reports(world: World, structures: Structures, rng: np.random.Generator) -> tuple[list[np.ndarray], np.ndarray]:
+def _reports(
+    world: World, structures: Structures, rng: np.random.Generator
+) -> tuple[list[np.ndarray], np.ndarray]:
     """Subjects of every report (a list of person arrays) and report times, in time order."""
     pop = world.population
     offenders = np.flatnonzero(pop.activity > 0)
@@ -160,12 +177,17 @@ def _reports(world: World, structures: Structures, rng: np.random.Generator) -> 
     return [subjects[i] for i in order], minutes[order]
 
 
-def write(world: World, structures: Structures, out_dir: Path, truth: TruthLog, progress: Progress) -> SourceResult:
+def write(
+    world: World, structures: Structures, out_dir: Path, truth: TruthLog, progress: Progress
+) -> SourceResult:
     """Write ``intelligence.jsonl`` and its mapping."""
     rng = world.rng(STREAM)
     subjects, minutes = _reports(world, structures, rng)
     pop, geo, fleet = world.population, world.geo, world.fleet
-    ocg_phone = {int(u): int(p) for u, p in zip(structures.ocg_phone_user[::-1], structures.ocg_phones[::-1], strict=True)}
+    ocg_phone = {
+        int(u): int(p)
+        for u, p in zip(structures.ocg_phone_user[::-1], structures.ocg_phones[::-1], strict=True)
+    }
     vehicle_of = {int(k): int(v) for v, k in enumerate(fleet.keeper)}
     for i, m in enumerate(structures.ocg_members):
         vehicle_of[int(m)] = int(structures.ocg_vehicles[i % structures.ocg_vehicles.size])
@@ -192,13 +214,20 @@ def write(world: World, structures: Structures, out_dir: Path, truth: TruthLog, 
             for s, person in enumerate(people):
                 k = at + s
                 mention_id = f"{reference}#{s + 1}"
-                mentions.append({
-                    "mentionId": mention_id, "forename": r.forename[k], "surname": r.surname[k],
-                    "dateOfBirth": dob[k], "address": f"{r.address_line[k]}, {r.town[k]}" if r.address_line[k] else "",
-                    "postcode": r.postcode[k],
-                })
+                mentions.append(
+                    {
+                        "mentionId": mention_id,
+                        "forename": r.forename[k],
+                        "surname": r.surname[k],
+                        "dateOfBirth": dob[k],
+                        "address": f"{r.address_line[k]}, {r.town[k]}" if r.address_line[k] else "",
+                        "postcode": r.postcode[k],
+                    }
+                )
                 born = f" (born {dob[k]})" if dob[k] else ""
-                text.append(f"{r.forename[k]} {r.surname[k].upper()}{born} {ACTIVITIES[int(crng.integers(0, len(ACTIVITIES)))]}.")
+                text.append(
+                    f"{r.forename[k]} {r.surname[k].upper()}{born} {ACTIVITIES[int(crng.integers(0, len(ACTIVITIES)))]}."
+                )
                 keys.append(mention_id)
                 entities.append(f"subject{s}")
                 who.append(int(person))
@@ -220,17 +249,36 @@ def write(world: World, structures: Structures, out_dir: Path, truth: TruthLog, 
                 text.append(f"They drive a {colour.lower()} {make} {model}, {vrm}.")
             locations: list[dict[str, str]] = []
             if crng.random() < 0.6:
-                point = int(geo.sample_points(np.array([world.households.lsoa[pop.household[lead]]]), crng)[0])
+                point = int(
+                    geo.sample_points(np.array([world.households.lsoa[pop.household[lead]]]), crng)[
+                        0
+                    ]
+                )
                 place = str(geo.point_street[point]).replace("On or near ", "")
-                locations.append({"description": place, "latitude": f"{geo.point_lat[point]:.6f}", "longitude": f"{geo.point_lon[point]:.6f}"})
-                text.append(PLACES_TEXT[int(crng.integers(0, len(PLACES_TEXT)))].format(place=f"on {place}") + ".")
+                locations.append(
+                    {
+                        "description": place,
+                        "latitude": f"{geo.point_lat[point]:.6f}",
+                        "longitude": f"{geo.point_lon[point]:.6f}",
+                    }
+                )
+                text.append(
+                    PLACES_TEXT[int(crng.integers(0, len(PLACES_TEXT)))].format(place=f"on {place}")
+                    + "."
+                )
             record: dict[str, Any] = {
                 "reference": reference,
                 "reportedAt": f"{iso[i]}:00",
-                "sourceEvaluation": "" if legacy else str(int(crng.choice(3, p=[0.2, 0.6, 0.2])) + 1),
-                "intelligenceAssessment": "" if legacy else "ABCDE"[int(crng.choice(5, p=[0.1, 0.35, 0.35, 0.15, 0.05]))],
+                "sourceEvaluation": ""
+                if legacy
+                else str(int(crng.choice(3, p=[0.2, 0.6, 0.2])) + 1),
+                "intelligenceAssessment": ""
+                if legacy
+                else "ABCDE"[int(crng.choice(5, p=[0.1, 0.35, 0.35, 0.15, 0.05]))],
                 "handlingCode": "" if legacy else handling,
-                "handlingConditions": CONDITIONS[int(crng.integers(0, len(CONDITIONS)))] if handling == "C" and not legacy else "",
+                "handlingConditions": CONDITIONS[int(crng.integers(0, len(CONDITIONS)))]
+                if handling == "C" and not legacy
+                else "",
                 "legacyGrading": LEGACY[int(crng.integers(0, len(LEGACY)))] if legacy else "",
                 "sourceReference": f"SRC-{int(crng.integers(0, 16**6)):06X}",
                 "body": " ".join(text),

@@ -27,15 +27,40 @@ STREAM_CALLS = 17
 NETWORKS = ("EE", "Vodafone", "O2", "Three", "Tesco Mobile", "giffgaff")
 
 SUBSCRIBER_HEADER = (
-    "subscriber_id", "msisdn", "network", "title", "first_name", "last_name",
-    "date_of_birth", "address", "town", "postcode", "activated",
+    "subscriber_id",
+    "msisdn",
+    "network",
+    "title",
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "address",
+    "town",
+    "postcode",
+    "activated",
 )
-CALL_HEADER = ("call_id", "caller", "callee", "start_time", "duration_seconds", "call_type", "cell_id")
+CALL_HEADER = (
+    "call_id",
+    "caller",
+    "callee",
+    "start_time",
+    "duration_seconds",
+    "call_type",
+    "cell_id",
+)
 
 STYLE = RecordStyle(
-    nickname=0.05, typo_forename=0.02, typo_surname=0.02, birth_missing=0.15,
-    birth_swapped=0.01, maiden_name=0.5, address_missing=0.04, stale_address=0.05,
-    phone_missing=1.0, strip_accents=True, postcode_styles=(0.7, 0.2, 0.1),
+    nickname=0.05,
+    typo_forename=0.02,
+    typo_surname=0.02,
+    birth_missing=0.15,
+    birth_swapped=0.01,
+    maiden_name=0.5,
+    address_missing=0.04,
+    stale_address=0.05,
+    phone_missing=1.0,
+    strip_accents=True,
+    postcode_styles=(0.7, 0.2, 0.1),
 )
 
 SUBSCRIBER_MAPPING: dict[str, Any] = {
@@ -51,7 +76,10 @@ SUBSCRIBER_MAPPING: dict[str, Any] = {
             "id": "phone",
             "schema": "Phone",
             "key": ["msisdn"],
-            "properties": {"number": {"column": "msisdn", "required": True}, "network": {"column": "network"}},
+            "properties": {
+                "number": {"column": "msisdn", "required": True},
+                "network": {"column": "network"},
+            },
         },
         {
             "id": "subscriber",
@@ -117,7 +145,10 @@ CALL_MAPPING: dict[str, Any] = {
             "schema": "Communication",
             "source": "caller",
             "target": "callee",
-            "properties": {"callType": {"column": "call_type"}, "durationSeconds": {"column": "duration_seconds"}},
+            "properties": {
+                "callType": {"column": "call_type"},
+                "durationSeconds": {"column": "duration_seconds"},
+            },
             "valid_from": {"column": "start_time", "format": "%Y-%m-%d %H:%M:%S"},
         },
     ],
@@ -134,13 +165,17 @@ def subscriptions(world: World, structures: Structures) -> tuple[np.ndarray, np.
     second = np.flatnonzero(pop.phone2 >= 0)
     rng = world.rng(STREAM_SUBSCRIBERS)
     registered = rng.random(structures.ocg_phones.size) < 0.5
-    numbers = np.concatenate([pop.phone[first], pop.phone2[second], structures.ocg_phones[registered]])
+    numbers = np.concatenate(
+        [pop.phone[first], pop.phone2[second], structures.ocg_phones[registered]]
+    )
     people = np.concatenate([first, second, structures.ocg_phone_user[registered]])
     order = np.argsort(numbers, kind="stable")
     return numbers[order], people[order]
 
 
-def write_subscribers(world: World, structures: Structures, out_dir: Path, truth: TruthLog, progress: Progress) -> SourceResult:
+def write_subscribers(
+    world: World, structures: Structures, out_dir: Path, truth: TruthLog, progress: Progress
+) -> SourceResult:
     """Write ``phone_subscribers.csv`` and its mapping."""
     numbers, people = subscriptions(world, structures)
     pop = world.population
@@ -153,20 +188,34 @@ def write_subscribers(world: World, structures: Structures, out_dir: Path, truth
         r = render_people(p, pop, world.households, world.names, STYLE, rng)
         dob = format_dates(r.birth_day, "%Y%m%d", swap=swapped_births(rng, n, STYLE))
         style = rng.choice(6, size=n, p=[0.1, 0.1, 0.1, 0.5, 0.2, 0.0])
-        activated = np.datetime_as_string((WINDOW_START - rng.integers(10, 3000, n)).astype("datetime64[D]"))
+        activated = np.datetime_as_string(
+            (WINDOW_START - rng.integers(10, 3000, n)).astype("datetime64[D]")
+        )
         network = rng.integers(0, len(NETWORKS), n)
         keys = [f"SUB{start + i + 1:09d}" for i in range(n)]
         titles = ["Mr" if g == 0 else "Ms" for g in pop.gender[p]]
-        out.write([
-            keys, [format_mobile(int(x), int(s)) for x, s in zip(numbers[sl], style, strict=True)],
-            [NETWORKS[x] for x in network], titles, r.forename, r.surname, dob,
-            r.address_line, r.town, r.postcode, activated.tolist(),
-        ])
+        out.write(
+            [
+                keys,
+                [format_mobile(int(x), int(s)) for x, s in zip(numbers[sl], style, strict=True)],
+                [NETWORKS[x] for x in network],
+                titles,
+                r.forename,
+                r.surname,
+                dob,
+                r.address_line,
+                r.town,
+                r.postcode,
+                activated.tolist(),
+            ]
+        )
         truth.add(SUBSCRIBERS, keys, "subscriber", p.tolist())
         progress(SUBSCRIBERS, n)
     out.close()
     write_mapping(out_dir / "phone_subscribers.mapping.yaml", SUBSCRIBER_MAPPING)
-    return SourceResult(SUBSCRIBERS, (out.path, out_dir / "phone_subscribers.mapping.yaml"), out.rows)
+    return SourceResult(
+        SUBSCRIBERS, (out.path, out_dir / "phone_subscribers.mapping.yaml"), out.rows
+    )
 
 
 def _callees(world: World, callers: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -181,7 +230,9 @@ def _callees(world: World, callers: np.ndarray, rng: np.random.Generator) -> np.
     return np.where((rng.random(n) < 0.35) & (hh_size > 1), family, nearby)
 
 
-def write_calls(world: World, structures: Structures, out_dir: Path, progress: Progress) -> SourceResult:
+def write_calls(
+    world: World, structures: Structures, out_dir: Path, progress: Progress
+) -> SourceResult:
     """Write ``call_records.csv`` and its mapping: everyday calls and the OCG's calls."""
     rng = world.rng(STREAM_CALLS)
     pop = world.population
@@ -192,7 +243,11 @@ def write_calls(world: World, structures: Structures, out_dir: Path, progress: P
     callees = _callees(world, callers, rng)
     ok = (callees != callers) & (pop.phone[callees] >= 0)
     callers, callees = callers[ok], callees[ok]
-    a = np.where((pop.phone2[callers] >= 0) & (rng.random(callers.size) < 0.3), pop.phone2[callers], pop.phone[callers])
+    a = np.where(
+        (pop.phone2[callers] >= 0) & (rng.random(callers.size) < 0.3),
+        pop.phone2[callers],
+        pop.phone[callers],
+    )
     b = pop.phone[callees]
     minutes = event_minutes(rng, a.size, HOURS_DAY)
     cell_lsoa = world.households.lsoa[pop.household[callers]]
@@ -214,15 +269,17 @@ def write_calls(world: World, structures: Structures, out_dir: Path, progress: P
         sl = slice(start, start + CHUNK)
         m = a[sl].size
         style = crng.choice(6, size=2 * m, p=[0.0, 0.3, 0.0, 0.7, 0.0, 0.0])
-        out.write([
-            [f"CDR{start + i + 1:010d}" for i in range(m)],
-            [format_mobile(int(x), int(s)) for x, s in zip(a[sl], style[:m], strict=True)],
-            [format_mobile(int(x), int(s)) for x, s in zip(b[sl], style[m:], strict=True)],
-            [s.replace("T", " ") for s in stamps[sl]],
-            [str(int(d)) for d in duration[sl]],
-            ["sms" if x else "voice" for x in sms[sl]],
-            [f"{world.geo.lsoa_code[x][1:]}-{int(x) % 7 + 1}" for x in cell_lsoa[sl]],
-        ])
+        out.write(
+            [
+                [f"CDR{start + i + 1:010d}" for i in range(m)],
+                [format_mobile(int(x), int(s)) for x, s in zip(a[sl], style[:m], strict=True)],
+                [format_mobile(int(x), int(s)) for x, s in zip(b[sl], style[m:], strict=True)],
+                [s.replace("T", " ") for s in stamps[sl]],
+                [str(int(d)) for d in duration[sl]],
+                ["sms" if x else "voice" for x in sms[sl]],
+                [f"{world.geo.lsoa_code[x][1:]}-{int(x) % 7 + 1}" for x in cell_lsoa[sl]],
+            ]
+        )
         progress(CALLS, m)
     out.close()
     write_mapping(out_dir / "call_records.mapping.yaml", CALL_MAPPING)

@@ -26,11 +26,25 @@ NAME = "stop_search"
 STREAM = 13
 
 HEADER = (
-    "Search reference", "Type", "Date", "Part of a policing operation", "Policing operation",
-    "Latitude", "Longitude", "Gender", "Age range", "Self-defined ethnicity",
-    "Officer-defined ethnicity", "Legislation", "Object of search", "Outcome",
-    "Outcome linked to object of search", "Removal of more than just outer clothing",
-    "Forename", "Surname", "Date of birth",
+    "Search reference",
+    "Type",
+    "Date",
+    "Part of a policing operation",
+    "Policing operation",
+    "Latitude",
+    "Longitude",
+    "Gender",
+    "Age range",
+    "Self-defined ethnicity",
+    "Officer-defined ethnicity",
+    "Legislation",
+    "Object of search",
+    "Outcome",
+    "Outcome linked to object of search",
+    "Removal of more than just outer clothing",
+    "Forename",
+    "Surname",
+    "Date of birth",
 )
 TYPES = ("Person search", "Person and Vehicle search", "Vehicle search")
 TYPE_P = np.array([0.78, 0.14, 0.08])
@@ -45,15 +59,25 @@ GROUNDS = (
     ("Police and Criminal Evidence Act 1984 (section 1)", "Anything to threaten or harm anyone", 3),
 )
 OUTCOMES = (
-    ("A no further action disposal", 70), ("Arrest", 14), ("Community resolution", 7),
-    ("Khat or Cannabis warning", 5), ("Penalty Notice for Disorder", 1),
-    ("Summons / charged by post", 2), ("Caution (simple or conditional)", 1),
+    ("A no further action disposal", 70),
+    ("Arrest", 14),
+    ("Community resolution", 7),
+    ("Khat or Cannabis warning", 5),
+    ("Penalty Notice for Disorder", 1),
+    ("Summons / charged by post", 2),
+    ("Caution (simple or conditional)", 1),
 )
 OPERATIONS = ("Operation Kestrel", "Operation Harrier", "Operation Merlin")
 
 STYLE = RecordStyle(
-    nickname=0.06, typo_forename=0.025, typo_surname=0.025, birth_missing=0.1,
-    birth_swapped=0.015, maiden_name=0.2, address_missing=1.0, phone_missing=1.0,
+    nickname=0.06,
+    typo_forename=0.025,
+    typo_surname=0.025,
+    birth_missing=0.05,
+    birth_swapped=0.015,
+    maiden_name=0.2,
+    address_missing=1.0,
+    phone_missing=1.0,
 )
 
 MAPPING: dict[str, Any] = {
@@ -108,7 +132,10 @@ MAPPING: dict[str, Any] = {
             "schema": "Involvement",
             "source": "searched",
             "target": "search",
-            "properties": {"category": {"constant": "other"}, "role": {"constant": "person searched"}},
+            "properties": {
+                "category": {"constant": "other"},
+                "role": {"constant": "person searched"},
+            },
         },
     ],
 }
@@ -136,7 +163,9 @@ def _pick(rng: np.random.Generator, table: tuple[tuple[Any, ...], ...], n: int) 
     return rng.choice(len(table), size=n, p=w / w.sum())
 
 
-def write(world: World, structures: Structures, out_dir: Path, truth: TruthLog, progress: Progress) -> SourceResult:
+def write(
+    world: World, structures: Structures, out_dir: Path, truth: TruthLog, progress: Progress
+) -> SourceResult:
     """Write ``stop_search.csv`` and its mapping."""
     rng = world.rng(STREAM)
     pop, geo, hh = world.population, world.geo, world.households
@@ -155,7 +184,11 @@ def write(world: World, structures: Structures, out_dir: Path, truth: TruthLog, 
     order = np.argsort(minutes, kind="stable")
     people, minutes = people[order], minutes[order]
     # Searches happen near home more often than not.
-    lsoa = np.where(rng.random(n) < 0.6, hh.lsoa[pop.household[people]], rng.choice(geo.size, size=n, p=geo.lsoa_crime_weight))
+    lsoa = np.where(
+        rng.random(n) < 0.6,
+        hh.lsoa[pop.household[people]],
+        rng.choice(geo.size, size=n, p=geo.lsoa_crime_weight),
+    )
     point = geo.sample_points(lsoa, rng)
     kind = rng.choice(3, size=n, p=TYPE_P)
     grounds = _pick(rng, GROUNDS, n)
@@ -175,26 +208,43 @@ def write(world: World, structures: Structures, out_dir: Path, truth: TruthLog, 
         nobody = kind[sl] == 2
         sde_missing = crng.random(m) < 0.12
         sde = [
-            "" if nobody[i] or sde_missing[i] else POLICE_UK_SELF_DEFINED[SELF_DEFINED_CODES[pop.ethnicity[q]]]
+            ""
+            if nobody[i] or sde_missing[i]
+            else POLICE_UK_SELF_DEFINED[SELF_DEFINED_CODES[pop.ethnicity[q]]]
             for i, q in enumerate(p)
         ]
-        ode = ["" if nobody[i] else OFFICER_DEFINED[SELF_DEFINED_CODES[pop.ethnicity[q]]] for i, q in enumerate(p)]
+        ode = [
+            "" if nobody[i] else OFFICER_DEFINED[SELF_DEFINED_CODES[pop.ethnicity[q]]]
+            for i, q in enumerate(p)
+        ]
         linked = crng.random(m) < 0.6
         removal = crng.random(m) < 0.03
-        out.write([
-            refs, [TYPES[int(k)] for k in kind[sl]],
-            [f"{s}:{int(seconds[i]):02d}+00:00" for i, s in enumerate(iso[sl])],
-            ["True" if x else "False" for x in operation[sl]],
-            [OPERATIONS[i % len(OPERATIONS)] if x else "" for i, x in enumerate(operation[sl])],
-            [coordinate(geo.point_lat[x]) for x in point[sl]], [coordinate(geo.point_lon[x]) for x in point[sl]],
-            _blank(nobody, [gender_word(int(g)) for g in pop.gender[p]]), _blank(nobody, [_age_range(int(a)) for a in age[p]]),
-            sde, ode,
-            [GROUNDS[int(g)][0] for g in grounds[sl]], [GROUNDS[int(g)][1] for g in grounds[sl]],
-            [OUTCOMES[int(o)][0] for o in outcome[sl]],
-            ["" if outcome[start + i] == 0 else ("True" if linked[i] else "False") for i in range(m)],
-            _blank(nobody, ["True" if x else "False" for x in removal]),
-            _blank(nobody, r.forename), _blank(nobody, r.surname), _blank(nobody, dob),
-        ])
+        out.write(
+            [
+                refs,
+                [TYPES[int(k)] for k in kind[sl]],
+                [f"{s}:{int(seconds[i]):02d}+00:00" for i, s in enumerate(iso[sl])],
+                ["True" if x else "False" for x in operation[sl]],
+                [OPERATIONS[i % len(OPERATIONS)] if x else "" for i, x in enumerate(operation[sl])],
+                [coordinate(geo.point_lat[x]) for x in point[sl]],
+                [coordinate(geo.point_lon[x]) for x in point[sl]],
+                _blank(nobody, [gender_word(int(g)) for g in pop.gender[p]]),
+                _blank(nobody, [_age_range(int(a)) for a in age[p]]),
+                sde,
+                ode,
+                [GROUNDS[int(g)][0] for g in grounds[sl]],
+                [GROUNDS[int(g)][1] for g in grounds[sl]],
+                [OUTCOMES[int(o)][0] for o in outcome[sl]],
+                [
+                    "" if outcome[start + i] == 0 else ("True" if linked[i] else "False")
+                    for i in range(m)
+                ],
+                _blank(nobody, ["True" if x else "False" for x in removal]),
+                _blank(nobody, r.forename),
+                _blank(nobody, r.surname),
+                _blank(nobody, dob),
+            ]
+        )
         keep = np.flatnonzero(~nobody)
         truth.add(NAME, [refs[i] for i in keep], "searched", p[keep].tolist())
         progress(NAME, m)

@@ -43,15 +43,33 @@ CAMERAS = 160
 DIRECTIONS = ("Northbound", "Southbound", "Eastbound", "Westbound")
 
 KEEPER_HEADER = (
-    "vrm", "make", "model", "colour", "keeper_title", "keeper_forename", "keeper_surname",
-    "keeper_dob", "keeper_address", "keeper_town", "keeper_postcode", "keeper_since",
+    "vrm",
+    "make",
+    "model",
+    "colour",
+    "keeper_title",
+    "keeper_forename",
+    "keeper_surname",
+    "keeper_dob",
+    "keeper_address",
+    "keeper_town",
+    "keeper_postcode",
+    "keeper_since",
 )
 ANPR_HEADER = ("read_id", "vrm", "camera_id", "read_at", "latitude", "longitude", "direction")
 
 KEEPER_STYLE = RecordStyle(
-    nickname=0.01, typo_forename=0.01, typo_surname=0.01, birth_missing=0.01,
-    birth_swapped=0.005, maiden_name=0.5, address_missing=0.01, stale_address=0.04,
-    phone_missing=1.0, strip_accents=True, postcode_styles=(1.0, 0.0, 0.0),
+    nickname=0.01,
+    typo_forename=0.01,
+    typo_surname=0.01,
+    birth_missing=0.01,
+    birth_swapped=0.005,
+    maiden_name=0.5,
+    address_missing=0.01,
+    stale_address=0.04,
+    phone_missing=1.0,
+    strip_accents=True,
+    postcode_styles=(1.0, 0.0, 0.0),
 )
 
 KEEPER_MAPPING: dict[str, Any] = {
@@ -139,7 +157,9 @@ ANPR_MAPPING: dict[str, Any] = {
 }
 
 
-def write_keepers(world: World, structures: Structures, out_dir: Path, truth: TruthLog, progress: Progress) -> SourceResult:
+def write_keepers(
+    world: World, structures: Structures, out_dir: Path, truth: TruthLog, progress: Progress
+) -> SourceResult:
     """Write ``vehicle_keepers.csv`` and its mapping."""
     fleet, pop = world.fleet, world.population
     out = CsvOut(out_dir / "vehicle_keepers.csv", KEEPER_HEADER)
@@ -151,15 +171,27 @@ def write_keepers(world: World, structures: Structures, out_dir: Path, truth: Tr
         n = p.size
         r = render_people(p, pop, world.households, world.names, KEEPER_STYLE, rng)
         dob = format_dates(r.birth_day, "%d.%m.%Y", swap=swapped_births(rng, n, KEEPER_STYLE))
-        titles = ["MR" if g == 0 else ("MRS" if pop.position[q] == 1 else "MS") for q, g in zip(p, pop.gender[p], strict=True)]
+        titles = [
+            "MR" if g == 0 else ("MRS" if pop.position[q] == 1 else "MS")
+            for q, g in zip(p, pop.gender[p], strict=True)
+        ]
         keys = fleet.vrm[sl].tolist()
-        out.write([
-            keys, [VEHICLE_MODELS[m][0] for m in fleet.model[sl]], [VEHICLE_MODELS[m][1] for m in fleet.model[sl]],
-            [COLOURS[x] for x in fleet.colour[sl]], titles,
-            [f.upper() for f in r.forename], [s.upper() for s in r.surname], dob,
-            [a.upper() for a in r.address_line], [t.upper() for t in r.town], r.postcode,
-            since_iso[sl].tolist(),
-        ])
+        out.write(
+            [
+                keys,
+                [VEHICLE_MODELS[m][0] for m in fleet.model[sl]],
+                [VEHICLE_MODELS[m][1] for m in fleet.model[sl]],
+                [COLOURS[x] for x in fleet.colour[sl]],
+                titles,
+                [f.upper() for f in r.forename],
+                [s.upper() for s in r.surname],
+                dob,
+                [a.upper() for a in r.address_line],
+                [t.upper() for t in r.town],
+                r.postcode,
+                since_iso[sl].tolist(),
+            ]
+        )
         truth.add(KEEPERS, keys, "keeper", p.tolist())
         progress(KEEPERS, n)
     out.close()
@@ -167,7 +199,9 @@ def write_keepers(world: World, structures: Structures, out_dir: Path, truth: Tr
     return SourceResult(KEEPERS, (out.path, out_dir / "vehicle_keepers.mapping.yaml"), out.rows)
 
 
-def write_anpr(world: World, structures: Structures, out_dir: Path, progress: Progress) -> SourceResult:
+def write_anpr(
+    world: World, structures: Structures, out_dir: Path, progress: Progress
+) -> SourceResult:
     """Write ``anpr.csv`` and its mapping: ordinary sightings and the OCG's supply runs."""
     rng = world.rng(STREAM_ANPR)
     geo, fleet = world.geo, world.fleet
@@ -185,7 +219,9 @@ def write_anpr(world: World, structures: Structures, out_dir: Path, progress: Pr
     run_camera = CAMERAS + rng.integers(0, structures.ocg_camera_points.size, runs.size)
     day = WINDOW_START + rng.integers(0, WINDOW_DAYS, runs.size)
     hour = rng.choice(24, size=runs.size, p=HOURS_NIGHT / HOURS_NIGHT.sum())
-    run_seconds = ((day.astype(np.int64) * 24 + hour) * 60 + rng.integers(0, 60, runs.size)) * 60 + rng.integers(0, 60, runs.size)
+    run_seconds = (
+        (day.astype(np.int64) * 24 + hour) * 60 + rng.integers(0, 60, runs.size)
+    ) * 60 + rng.integers(0, 60, runs.size)
     vehicle = np.concatenate([vehicle, runs])
     camera = np.concatenate([camera, run_camera])
     seconds = np.concatenate([seconds, run_seconds])
@@ -200,14 +236,20 @@ def write_anpr(world: World, structures: Structures, out_dir: Path, progress: Pr
         style = crng.choice(4, size=n, p=[0.55, 0.35, 0.06, 0.04])
         cam = camera[sl]
         pts = cameras[cam]
-        out.write([
-            [f"ANPR{start + i + 1:09d}" for i in range(n)],
-            [format_vrm(str(v), int(s)) for v, s in zip(fleet.vrm[vehicle[sl]], style, strict=True)],
-            [f"WY-CAM-{int(x) + 1:04d}" for x in cam],
-            [s.replace("T", " ") for s in stamps[sl]],
-            [coordinate(geo.point_lat[x]) for x in pts], [coordinate(geo.point_lon[x]) for x in pts],
-            [DIRECTIONS[int(camera_direction[x])] for x in cam],
-        ])
+        out.write(
+            [
+                [f"ANPR{start + i + 1:09d}" for i in range(n)],
+                [
+                    format_vrm(str(v), int(s))
+                    for v, s in zip(fleet.vrm[vehicle[sl]], style, strict=True)
+                ],
+                [f"WY-CAM-{int(x) + 1:04d}" for x in cam],
+                [s.replace("T", " ") for s in stamps[sl]],
+                [coordinate(geo.point_lat[x]) for x in pts],
+                [coordinate(geo.point_lon[x]) for x in pts],
+                [DIRECTIONS[int(camera_direction[x])] for x in cam],
+            ]
+        )
         progress(ANPR, n)
     out.close()
     write_mapping(out_dir / "anpr.mapping.yaml", ANPR_MAPPING)
