@@ -85,7 +85,7 @@ def plant(world: World, rng: np.random.Generator) -> Structures:
     # Burner phones: one per member, two for the leader.
     users = np.concatenate([[leader], members]).astype(np.int64)
     phones = world.issue_phones(users.size)
-    # Vehicles: kept by the leader's partner or a member, used by the group.
+    # Vehicles: two kept by members of each sub-group, one by the leader; all used by the group.
     keepers = np.array([members[1], members[-1], leader], dtype=np.int64)
     vehicles = world.add_vehicles(keepers, rng)
     # Cameras on the Leeds-Bradford route: points in both districts.
