@@ -278,6 +278,44 @@ match_pairs = Table(
     Index("ix_match_pairs_right", "right_id"),
 )
 
+# -- search (derived) ------------------------------------------------------------------
+# The search index is a pure function of the current statements and is rebuilt or
+# refreshed by clearsight.search.refresh_index. Free text lives in ``search_text``, which
+# is backend-specific (FTS5 on SQLite, tsvector on PostgreSQL) and created by migration
+# 0003_search; it is reached through raw, parameterised SQL in store/search_index.py.
+search_keys = Table(
+    "search_keys",
+    metadata,
+    Column("entity_id", ID, nullable=False),
+    Column("prop", String(64), nullable=False),
+    # 'name' | 'phonetic' | 'initial' | 'ident' | 'district' | 'lsoa' | 'date'
+    Column("kind", String(16), nullable=False),
+    Column("key", Text, nullable=False),
+    Column("marking_id", String(16), nullable=False),
+    Index("ix_search_keys_lookup", "kind", "key", "entity_id"),
+    Index("ix_search_keys_entity", "entity_id"),
+)
+
+search_vocab = Table(
+    "search_vocab",
+    metadata,
+    Column("term", String(200), primary_key=True),
+)
+
+search_vocab_deletions = Table(
+    "search_vocab_deletions",
+    metadata,
+    Column("deletion", String(200), primary_key=True),
+    Column("term", String(200), primary_key=True),
+)
+
+search_state = Table(
+    "search_state",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
 APPEND_ONLY_TABLES = ("audit_log", "audit_nodes")
 
 __all__ = [
@@ -295,6 +333,10 @@ __all__ = [
     "match_pairs",
     "metadata",
     "resolution_models",
+    "search_keys",
+    "search_state",
+    "search_vocab",
+    "search_vocab_deletions",
     "sources",
     "statements",
     "users",

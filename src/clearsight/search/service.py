@@ -1,0 +1,368 @@
+"""Find anyone: ranked search over canonical entities, with why each matched.
+
+One interface on SQLite and PostgreSQL. A query is read several ways at once:
+
+- as a **name** (every word must match some name of the entity, in any order): exact
+  token, phonetic code (Metaphone), a near spelling (edit distance 1, or 2 for long
+  words, from the vocabulary) or, for a one-letter word, an initial;
+- as an **identifier** after normalisation (phone to E.164, VRM without spaces, PNC,
+  postcode, email, reference numbers, an exact address) or a postcode district;
+- as **free text** over reports, descriptions, addresses and other text (every word).
+
+Hits are grouped by canonical entity (resolution's clusters; an unclustered source
+entity is its own canonical entity) and ranked by their best reading. Only index rows
+and entities the viewer may see take part, so hidden items change neither the hits nor
+the totals nor the facets (ACC-3). Each search writes one consultation entry listing the
+ids returned (LOG-2) with the encoded query text and counts, never matched values.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import jellyfish
+
+from clearsight.governance.audit import encode_field
+from clearsight.governance.context import Context
+from clearsight.governance.gateway import Governance, Operation
+from clearsight.ontology import load_model
+from clearsight.search import keys as k
+from clearsight.search.captions import captions as caption_map
+from clearsight.store import search_index as si
+
+#: weights of each kind of match (a hit's score is its best reading, 0 to 1)
+WEIGHTS = {"identifier": 1.0, "exact": 1.0, "phonetic": 0.75, "initial": 0.6, "district": 0.5, "text": 0.45}
+FUZZY_BASE = 0.5
+NAME_KINDS = ("name", "phonetic", "initial")
+FILTER_KINDS = ("date", "district", "lsoa")
+LIMITS = (
+    "Name matching folds case, accents and punctuation; near spellings are within one edit "
+    "(two for words of 8+ letters) of a spelling in the index; phonetic codes are Metaphone, "
+    "tuned for English. Date filters apply to dated records (events, reports) only. "
+    "Scores rank hits within this search and are not probabilities."
+)
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a hit matched: which field, which kind of match, for which query word."""
+
+    field: str
+    label: str
+    match: str
+    term: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "label": self.label, "match": self.match, "term": self.term}
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One canonical entity found, with its visible members and the reasons it matched."""
+
+    id: str
+    schema: str
+    caption: str
+    score: float
+    reasons: tuple[Reason, ...]
+    members: tuple[str, ...]
+    sources: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "schema": self.schema,
+            "caption": self.caption,
+            "score": self.score,
+            "reasons": [r.as_dict() for r in self.reasons],
+            "members": list(self.members),
+            "sources": list(self.sources),
+        }
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    """A page of hits, the total over all visible hits, facets and the explanation."""
+
+    query: str
+    total: int
+    hits: tuple[SearchHit, ...]
+    facets: dict[str, dict[str, int]]
+    index: dict[str, Any] = field(default_factory=dict)
+    limits: str = LIMITS
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "total": self.total,
+            "hits": [h.as_dict() for h in self.hits],
+            "facets": self.facets,
+            "index": self.index,
+            "limits": self.limits,
+        }
+
+
+@dataclass
+class _Hit:
+    schema: str
+    score: float = 0.0
+    reasons: dict[tuple[str, str, str], float] = field(default_factory=dict)
+    matched_sources: set[str] = field(default_factory=set)
+
+    def add(self, score: float, prop: str, match: str, term: str, source: str) -> None:
+        self.score = max(self.score, score)
+        key = (prop, match, term)
+        self.reasons[key] = max(self.reasons.get(key, 0.0), score)
+        self.matched_sources.add(source)
+
+
+# -- the index -------------------------------------------------------------------------------
+def refresh_index(gov: Governance, ctx: Context, entity_ids: Sequence[str] | None = None) -> si.RefreshReport:
+    """Re-derive the search index for ``entity_ids`` (after an ingest or erasure), or all of it.
+
+    Ingest, resolution and erasure call this with the ids they touched; with no ids the
+    index is rebuilt from every current statement. One audit entry ("alteration").
+    """
+    ids = None if entity_ids is None else sorted(set(entity_ids))
+    with gov.operation(ctx, "alteration", "search.index", component="search") as op:
+        report = op.write(si.refresh, derive=k.derive, entity_ids=ids)
+        if ids is not None:
+            op.record(ids)
+        op.note(full=report.full, entities=report.entities, keys=report.keys, texts=report.texts)
+    return report
+
+
+def _ensure_fresh(op: Operation) -> dict[str, Any]:
+    """Bring the index up to date inside ``op`` if statements moved past its high-water mark."""
+    state = op.write(si.index_state)
+    current = op.write(si.statements_high_water)
+    if state.get("built") != "yes":
+        report = op.write(si.refresh, derive=k.derive, entity_ids=None)
+        return {"refreshed": "full", "entities": report.entities}
+    if current > state.get("high_water", ""):
+        changed = op.write(si.changed_since, high_water=state.get("high_water", ""))
+        report = op.write(si.refresh, derive=k.derive, entity_ids=changed)
+        return {"refreshed": "incremental", "entities": report.entities}
+    return {"refreshed": "no"}
+
+
+# -- reading the query -------------------------------------------------------------------------
+def _fuzzy_limit(token: str) -> int:
+    return 2 if len(token) >= 8 else 1
+
+
+def _token_options(op: Operation, token: str) -> list[tuple[str, str, float, str]]:
+    """(kind, key, weight, match) readings of one query word as part of a name."""
+    if len(token) == 1:
+        return [("initial", token, WEIGHTS["initial"], "initial")]
+    options = [("name", token, WEIGHTS["exact"], "exact")]
+    code = k.phonetic(token)
+    if code:
+        options.append(("phonetic", code, WEIGHTS["phonetic"], "phonetic"))
+    if len(token) >= 4:
+        for term in op.run(si.fuzzy_terms, token=token):
+            if term == token:
+                continue
+            if jellyfish.damerau_levenshtein_distance(term, token) <= _fuzzy_limit(token):
+                weight = round(FUZZY_BASE + 0.4 * jellyfish.jaro_winkler_similarity(term, token), 4)
+                options.append(("name", term, min(weight, 0.9), "fuzzy"))
+    return options
+
+
+def _best(options: list[tuple[str, str, float, str]], kind: str, key: str) -> tuple[float, str] | None:
+    best: tuple[float, str] | None = None
+    for o_kind, o_key, weight, match in options:
+        if o_kind == kind and o_key == key and (best is None or weight > best[0]):
+            best = (weight, match)
+    return best
+
+
+def _name_channel(
+    op: Operation, tokens: list[str], hits: dict[str, _Hit], schema: list[str] | None, source: list[str] | None
+) -> None:
+    plans = [(tok, _token_options(op, tok)) for tok in tokens]
+    sized = sorted(
+        plans, key=lambda p: (op.run(si.count_keys, pairs=[(o[0], o[1]) for o in p[1]]), p[0])
+    )
+    first_token, first_options = sized[0]
+    # per canonical: per token -> (weight, prop, match)
+    found: dict[str, dict[str, tuple[float, str, str]]] = defaultdict(dict)
+    schemas: dict[str, str] = {}
+    sources: dict[str, set[str]] = defaultdict(set)
+    rows = op.run(si.key_hits, pairs=[(o[0], o[1]) for o in first_options], schema=schema, source=source)
+    for r in rows:
+        best = _best(first_options, r.kind, r.key)
+        if best is None:
+            continue
+        current = found[r.canonical_id].get(first_token)
+        if current is None or best[0] > current[0]:
+            found[r.canonical_id][first_token] = (best[0], r.prop, best[1])
+        schemas[r.canonical_id] = r.schema
+        sources[r.canonical_id].add(r.source)
+    if len(sized) > 1 and found:
+        mem = op.run(si.members, canonical_ids=sorted(found), schema=schema, source=source)
+        rest = op.run(si.keys_of, entity_ids=[m.entity_id for m in mem], kinds=NAME_KINDS)
+        for r in rest:
+            for tok, options in sized[1:]:
+                best = _best(options, r.kind, r.key)
+                if best is None:
+                    continue
+                current = found[r.canonical_id].get(tok)
+                if current is None or best[0] > current[0]:
+                    found[r.canonical_id][tok] = (best[0], r.prop, best[1])
+                    sources[r.canonical_id].add(r.source)
+    for canonical, per_token in found.items():
+        if len(per_token) < len(tokens):
+            continue
+        score = round(sum(w for w, _, _ in per_token.values()) / len(tokens), 4)
+        hit = hits.setdefault(canonical, _Hit(schema=schemas[canonical]))
+        hit.score = max(hit.score, score)
+        for tok, (weight, prop, match) in per_token.items():
+            key = (prop, match, tok)
+            hit.reasons[key] = max(hit.reasons.get(key, 0.0), weight)
+        hit.matched_sources.update(sources[canonical])
+
+
+def _identifier_channel(
+    op: Operation, query: str, hits: dict[str, _Hit], schema: list[str] | None, source: list[str] | None
+) -> None:
+    readings = k.query_identifiers(query)
+    if not readings:
+        return
+    labels = {(kind, key): type_name for kind, key, type_name in readings}
+    rows = op.run(si.key_hits, pairs=[(kind, key) for kind, key, _ in readings], schema=schema, source=source)
+    for r in rows:
+        match = "district" if r.kind == "district" else "identifier"
+        term = labels.get((r.kind, r.key), r.kind)
+        hits.setdefault(r.canonical_id, _Hit(schema=r.schema)).add(WEIGHTS[match], r.prop, match, term, r.source)
+
+
+def _text_channel(
+    op: Operation, tokens: list[str], hits: dict[str, _Hit], schema: list[str] | None, source: list[str] | None
+) -> None:
+    rows = op.run(si.text_hits, tokens=tokens, schema=schema, source=source)
+    for r in rows:
+        hits.setdefault(r.canonical_id, _Hit(schema=r.schema)).add(WEIGHTS["text"], r.prop, "text", " ".join(tokens), r.source)
+
+
+def _apply_filters(
+    op: Operation, hits: dict[str, _Hit], since: str | None, until: str | None, area: str | None
+) -> dict[str, _Hit]:
+    if not (since or until or area):
+        return hits
+    mem = op.run(si.members, canonical_ids=sorted(hits))
+    rows = op.run(si.keys_of, entity_ids=[m.entity_id for m in mem], kinds=FILTER_KINDS)
+    dated: dict[str, list[str]] = defaultdict(list)
+    areas: dict[str, set[str]] = defaultdict(set)
+    for r in rows:
+        if r.kind == "date":
+            dated[r.canonical_id].append(r.key)
+        else:
+            areas[r.canonical_id].add(r.key)
+    low = k.day_key(since) if since else None
+    high = k.day_key(until) if until else None
+    wanted_area = area.replace(" ", "").upper() if area else None
+    out: dict[str, _Hit] = {}
+    for canonical, hit in hits.items():
+        if low or high:
+            days = dated.get(canonical, [])
+            if not any((low is None or d >= low) and (high is None or d <= high) for d in days):
+                continue
+        if wanted_area and wanted_area not in areas.get(canonical, set()):
+            continue
+        out[canonical] = hit
+    return out
+
+
+def search(
+    gov: Governance,
+    ctx: Context,
+    query: str,
+    *,
+    schema: Sequence[str] | None = None,
+    source: Sequence[str] | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    area: str | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> SearchResults:
+    """Search canonical entities the viewer may see; see the module docstring.
+
+    Args:
+        gov: governance of the workspace.
+        ctx: the viewer, with a purpose.
+        query: names, an identifier typed any way, an address or postcode, or words.
+        schema: only entities of these schemata.
+        source: only via source records from these sources.
+        since: only dated records on or after this date (ISO, partial allowed).
+        until: only dated records on or before this date.
+        area: only entities with a visible value in this LSOA or postcode district.
+        limit: hits per page.
+        offset: hits to skip.
+
+    Returns:
+        The page of hits, the total, facets by schema and source, and the explanation.
+    """
+    schemas = list(schema) if schema else None
+    sources = list(source) if source else None
+    tokens = k.name_tokens(query)
+    model = load_model()
+    labels = {(s.name, p.name): p.label for s in model.entities for p in s.properties.values()}
+    with gov.operation(ctx, "consultation", "search", component="search") as op:
+        index = _ensure_fresh(op)
+        hits: dict[str, _Hit] = {}
+        name_words = k.query_name_tokens(query)
+        if name_words and all(tok.isalpha() for tok in name_words):
+            _name_channel(op, name_words, hits, schemas, sources)
+        _identifier_channel(op, query, hits, schemas, sources)
+        if tokens:
+            _text_channel(op, tokens, hits, schemas, sources)
+        hits = _apply_filters(op, hits, since, until, area)
+        ranked = sorted(hits.items(), key=lambda kv: (-kv[1].score, kv[0]))
+        page_ids = [cid for cid, _ in ranked[offset : offset + max(limit, 0)]]
+        captions, members = caption_map(op, page_ids) if page_ids else ({}, {})
+        facets: dict[str, dict[str, int]] = {"schema": {}, "source": {}}
+        for _cid, hit in ranked:
+            facets["schema"][hit.schema] = facets["schema"].get(hit.schema, 0) + 1
+            for src in hit.matched_sources:
+                facets["source"][src] = facets["source"].get(src, 0) + 1
+        facets = {name: dict(sorted(v.items())) for name, v in facets.items()}
+        page: list[SearchHit] = []
+        for cid in page_ids:
+            hit = hits[cid]
+            reasons = sorted(hit.reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+            page.append(
+                SearchHit(
+                    id=cid,
+                    schema=hit.schema,
+                    caption=captions.get(cid, ""),
+                    score=round(hit.score, 4),
+                    reasons=tuple(
+                        Reason(field=p, label=labels.get((hit.schema, p), p), match=m, term=term)
+                        for (p, m, term), _ in reasons
+                    ),
+                    members=tuple(m.entity_id for m in members.get(cid, [])),
+                    sources=tuple(sorted({m.source for m in members.get(cid, [])})),
+                )
+            )
+        op.record(page_ids)
+        op.record(m for h in page for m in h.members)
+        op.note(
+            query=encode_field(query),
+            total=len(ranked),
+            returned=len(page),
+            filters={
+                k2: v
+                for k2, v in {"schema": schemas, "source": sources, "since": since, "until": until, "area": area}.items()
+                if v
+            },
+            index=index["refreshed"],
+        )
+    return SearchResults(query=query, total=len(ranked), hits=tuple(page), facets=facets, index=index)
+
+
+__all__ = ["Reason", "SearchHit", "SearchResults", "refresh_index", "search"]

@@ -1,0 +1,452 @@
+"""The search index in the store: maintenance and governed lookups, on SQLite and PostgreSQL.
+
+The index is derived from current statements and holds no fact that is not in them:
+
+- ``search_keys``: one row per (entity, property, kind, key), where kind is ``name``
+  (a folded name token), ``phonetic``, ``initial``, ``ident`` (an identifier's match key),
+  ``district`` (postcode outward code), ``lsoa`` or ``date``. Each row keeps the marking
+  of the statement it came from, so a lookup sees only what the viewer may see.
+- ``search_text``: folded free text (FTS5 on SQLite, ``tsvector`` + GIN on PostgreSQL).
+- ``search_vocab`` and ``search_vocab_deletions``: the distinct name tokens, for fuzzy
+  candidates (pg_trgm similarity on PostgreSQL, single-deletion keys on SQLite). They say
+  only which spellings exist; every candidate is then looked up through ``search_keys``
+  with the viewer's visibility, so a hidden spelling never yields a hit.
+
+How values become keys is decided by the search capability and handed in as a function
+(:data:`Derive`), so this module holds only SQL. Lookups take a :class:`Visibility` and
+filter both the index row's marking and its entity's marking and state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select, text
+
+from clearsight.store import tables as t
+from clearsight.store.visibility import Visibility
+from clearsight.store.writes import insert_ignore
+
+_CHUNK = 500
+_BATCH = 5000
+
+
+@dataclass(frozen=True)
+class Derived:
+    """What one property value contributes to the index."""
+
+    keys: list[tuple[str, str]] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    terms: list[str] = field(default_factory=list)
+
+
+#: (entity schema, property, value) -> what to index
+Derive = Callable[[str, str, str], Derived]
+
+
+@dataclass(frozen=True)
+class RefreshReport:
+    """What a refresh did."""
+
+    full: bool
+    entities: int
+    keys: int
+    texts: int
+    high_water: str
+
+
+@dataclass(frozen=True)
+class KeyHit:
+    """A visible index row that matched, with its entity's canonical id."""
+
+    entity_id: str
+    canonical_id: str
+    schema: str
+    source: str
+    prop: str
+    kind: str
+    key: str
+
+
+@dataclass(frozen=True)
+class TextHit:
+    """A visible free-text row that matched."""
+
+    entity_id: str
+    canonical_id: str
+    schema: str
+    source: str
+    prop: str
+
+
+@dataclass(frozen=True)
+class Member:
+    """A visible source entity of a canonical entity."""
+
+    entity_id: str
+    canonical_id: str
+    schema: str
+    source: str
+    marking_id: str
+
+
+def _chunks(ids: Sequence[str], size: int = _CHUNK) -> Iterator[Sequence[str]]:
+    for i in range(0, len(ids), size):
+        yield ids[i : i + size]
+
+
+def _marks(visible: Visibility) -> list[str]:
+    return sorted(visible.marking_ids)
+
+
+def _canonical() -> Any:
+    return func.coalesce(t.clusters.c.canonical_id, t.entities.c.id)
+
+
+# -- state and staleness -------------------------------------------------------------------
+def statements_high_water(conn: Connection) -> str:
+    """The newest ``last_seen`` among statements: the index is stale when this moves."""
+    value: Any = conn.execute(select(func.max(t.statements.c.last_seen))).scalar_one()
+    return str(value or "")
+
+
+def index_state(conn: Connection) -> dict[str, str]:
+    """The stored state of the index (``high_water`` and ``built_at`` once built)."""
+    return {r[0]: r[1] for r in conn.execute(select(t.search_state.c.name, t.search_state.c.value))}
+
+
+def _set_state(conn: Connection, values: dict[str, str]) -> None:
+    conn.execute(delete(t.search_state).where(t.search_state.c.name.in_(list(values))))
+    conn.execute(insert(t.search_state), [{"name": k, "value": v} for k, v in values.items()])
+
+
+def changed_since(conn: Connection, high_water: str) -> list[str]:
+    """Ids of entities with a statement seen after ``high_water``."""
+    s = t.statements
+    q = select(s.c.entity_id).where(s.c.last_seen > high_water).distinct()
+    return sorted(r[0] for r in conn.execute(q))
+
+
+# -- maintenance ---------------------------------------------------------------------------
+def _delete_entities(conn: Connection, entity_ids: Sequence[str]) -> None:
+    for chunk in _chunks(list(entity_ids)):
+        conn.execute(delete(t.search_keys).where(t.search_keys.c.entity_id.in_(chunk)))
+        conn.execute(
+            text("DELETE FROM search_text WHERE entity_id IN :ids").bindparams(bindparam("ids", expanding=True)),
+            {"ids": list(chunk)},
+        )
+
+
+def _clear(conn: Connection) -> None:
+    conn.execute(delete(t.search_keys))
+    conn.execute(text("DELETE FROM search_text"))
+    conn.execute(delete(t.search_vocab_deletions))
+    conn.execute(delete(t.search_vocab))
+
+
+def _deletions(term: str) -> set[str]:
+    out = {term}
+    if len(term) > 3:
+        out.update(term[:i] + term[i + 1 :] for i in range(len(term)))
+    return out
+
+
+def _write(conn: Connection, keys: list[dict[str, str]], texts: list[dict[str, str]], terms: set[str]) -> None:
+    if keys:
+        conn.execute(insert(t.search_keys), keys)
+    if texts:
+        conn.execute(
+            text("INSERT INTO search_text (entity_id, prop, marking_id, body) VALUES (:entity_id, :prop, :marking_id, :body)"),
+            texts,
+        )
+    if terms:
+        conn.execute(insert_ignore(conn, t.search_vocab), [{"term": x} for x in sorted(terms)])
+        if conn.dialect.name != "postgresql":
+            rows = [{"deletion": d, "term": x} for x in sorted(terms) for d in sorted(_deletions(x))]
+            conn.execute(insert_ignore(conn, t.search_vocab_deletions), rows)
+
+
+def _statement_rows(conn: Connection, entity_ids: Sequence[str] | None) -> Iterable[Any]:
+    s = t.statements
+    q = (
+        select(s.c.entity_id, t.entities.c.schema, s.c.prop, s.c.value, s.c.marking_id)
+        .join(t.entities, t.entities.c.id == s.c.entity_id)
+        .where(s.c.superseded_by.is_(None))
+        .where(t.entities.c.state != "erased")
+    )
+    if entity_ids is None:
+        yield from conn.execute(q.order_by(s.c.entity_id).execution_options(yield_per=_BATCH))
+        return
+    for chunk in _chunks(list(entity_ids)):
+        yield from conn.execute(q.where(s.c.entity_id.in_(chunk)).order_by(s.c.entity_id))
+
+
+def refresh(conn: Connection, *, derive: Derive, entity_ids: Sequence[str] | None = None) -> RefreshReport:
+    """Rebuild the index for ``entity_ids`` (incremental), or all of it when ``None``.
+
+    Erased entities are dropped from the index (DSR-6); restricted ones stay indexed
+    but lookups never return them to a viewer without the restricted state.
+    """
+    high_water = statements_high_water(conn)
+    full = entity_ids is None
+    if full:
+        _clear(conn)
+    else:
+        _delete_entities(conn, list(entity_ids or []))
+    keys: list[dict[str, str]] = []
+    texts: list[dict[str, str]] = []
+    terms: set[str] = set()
+    seen: set[str] = set()
+    n_keys = n_texts = 0
+    cache: dict[tuple[str, str, str], Derived] = {}
+    for entity_id, schema, prop, value, marking_id in _statement_rows(conn, entity_ids):
+        seen.add(entity_id)
+        ck = (schema, prop, value)
+        got = cache.get(ck)
+        if got is None:
+            got = derive(schema, prop, value)
+            if len(cache) < 200_000:
+                cache[ck] = got
+        for kind, key in dict.fromkeys(got.keys):
+            keys.append({"entity_id": entity_id, "prop": prop, "kind": kind, "key": key, "marking_id": marking_id})
+        for body in got.texts:
+            texts.append({"entity_id": entity_id, "prop": prop, "marking_id": marking_id, "body": body})
+        terms.update(got.terms)
+        if len(keys) + len(texts) >= _BATCH:
+            n_keys += len(keys)
+            n_texts += len(texts)
+            _write(conn, keys, texts, terms)
+            keys, texts, terms = [], [], set()
+    n_keys += len(keys)
+    n_texts += len(texts)
+    _write(conn, keys, texts, terms)
+    state = {"high_water": high_water}
+    if full:
+        state["built"] = "yes"
+    _set_state(conn, state)
+    return RefreshReport(full=full, entities=len(seen), keys=n_keys, texts=n_texts, high_water=high_water)
+
+
+# -- governed lookups ------------------------------------------------------------------------
+def count_keys(conn: Connection, *, visible: Visibility, pairs: Sequence[tuple[str, str]]) -> int:
+    """How many index rows carry any of the (kind, key) pairs, before visibility.
+
+    Used only to order a query's terms by selectivity; never shown to anyone.
+    """
+    if not pairs:
+        return 0
+    k = t.search_keys
+    cond = or_(*[and_(k.c.kind == kind, k.c.key == key) for kind, key in pairs])
+    return int(conn.execute(select(func.count()).select_from(k).where(cond)).scalar_one())
+
+
+def _hit_query(visible: Visibility) -> Any:
+    k = t.search_keys
+    e = t.entities
+    return (
+        select(k.c.entity_id, _canonical(), e.c.schema, e.c.source, k.c.prop, k.c.kind, k.c.key)
+        .join(e, e.c.id == k.c.entity_id)
+        .outerjoin(t.clusters, t.clusters.c.entity_id == k.c.entity_id)
+        .where(k.c.marking_id.in_(_marks(visible)))
+        .where(e.c.marking_id.in_(_marks(visible)), e.c.state.in_(sorted(visible.states)))
+    )
+
+
+def _entity_filters(q: Any, schema: Sequence[str] | None, source: Sequence[str] | None) -> Any:
+    if schema:
+        q = q.where(t.entities.c.schema.in_(list(schema)))
+    if source:
+        q = q.where(t.entities.c.source.in_(list(source)))
+    return q
+
+
+def key_hits(
+    conn: Connection,
+    *,
+    visible: Visibility,
+    pairs: Sequence[tuple[str, str]],
+    schema: Sequence[str] | None = None,
+    source: Sequence[str] | None = None,
+) -> list[KeyHit]:
+    """Visible index rows carrying any of the (kind, key) pairs."""
+    if not pairs:
+        return []
+    k = t.search_keys
+    by_kind: dict[str, list[str]] = {}
+    for kind, key in pairs:
+        by_kind.setdefault(kind, []).append(key)
+    out: list[KeyHit] = []
+    base = _entity_filters(_hit_query(visible), schema, source)
+    for kind, keys in sorted(by_kind.items()):
+        for chunk in _chunks(sorted(set(keys))):
+            q = base.where(k.c.kind == kind, k.c.key.in_(chunk))
+            out.extend(KeyHit(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in conn.execute(q))
+    return out
+
+
+def keys_of(
+    conn: Connection, *, visible: Visibility, entity_ids: Sequence[str], kinds: Sequence[str]
+) -> list[KeyHit]:
+    """Visible index rows of the given kinds for the given entities."""
+    k = t.search_keys
+    out: list[KeyHit] = []
+    base = _hit_query(visible).where(k.c.kind.in_(list(kinds)))
+    for chunk in _chunks(list(dict.fromkeys(entity_ids))):
+        out.extend(KeyHit(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in conn.execute(base.where(k.c.entity_id.in_(chunk))))
+    return out
+
+
+def members(
+    conn: Connection,
+    *,
+    visible: Visibility,
+    canonical_ids: Sequence[str],
+    schema: Sequence[str] | None = None,
+    source: Sequence[str] | None = None,
+) -> list[Member]:
+    """Visible source entities of the given canonical entities (a canonical id may be one)."""
+    e = t.entities
+    c = t.clusters
+    canon = _canonical()
+    base = (
+        select(e.c.id, canon, e.c.schema, e.c.source, e.c.marking_id)
+        .select_from(e)
+        .outerjoin(c, c.c.entity_id == e.c.id)
+        .where(e.c.marking_id.in_(_marks(visible)), e.c.state.in_(sorted(visible.states)))
+    )
+    base = _entity_filters(base, schema, source)
+    found: dict[str, Member] = {}
+    for chunk in _chunks(list(dict.fromkeys(canonical_ids))):
+        q1 = base.where(c.c.canonical_id.in_(chunk))
+        q2 = base.where(e.c.id.in_(chunk), c.c.entity_id.is_(None))
+        for q in (q1, q2):
+            for r in conn.execute(q):
+                found[r[0]] = Member(r[0], r[1], r[2], r[3], r[4])
+    return sorted(found.values(), key=lambda m: (m.canonical_id, m.entity_id))
+
+
+def canonical_of(conn: Connection, *, visible: Visibility, entity_id: str) -> str | None:
+    """The canonical id of a visible source entity, or of a canonical id with visible members."""
+    e = t.entities
+    c = t.clusters
+    row = conn.execute(
+        select(_canonical())
+        .select_from(e)
+        .outerjoin(c, c.c.entity_id == e.c.id)
+        .where(e.c.id == entity_id)
+        .where(e.c.marking_id.in_(_marks(visible)), e.c.state.in_(sorted(visible.states)))
+    ).first()
+    if row is not None:
+        return str(row[0])
+    if members(conn, visible=visible, canonical_ids=[entity_id]):
+        return entity_id
+    return None
+
+
+def canonical_map(conn: Connection, *, visible: Visibility, entity_ids: Sequence[str]) -> dict[str, str]:
+    """Canonical ids of the visible entities among ``entity_ids`` (hidden ones are absent)."""
+    e = t.entities
+    c = t.clusters
+    q = (
+        select(e.c.id, _canonical())
+        .select_from(e)
+        .outerjoin(c, c.c.entity_id == e.c.id)
+        .where(e.c.marking_id.in_(_marks(visible)), e.c.state.in_(sorted(visible.states)))
+    )
+    out: dict[str, str] = {}
+    for chunk in _chunks(list(dict.fromkeys(entity_ids))):
+        out.update({r[0]: r[1] for r in conn.execute(q.where(e.c.id.in_(chunk)))})
+    return out
+
+
+def fuzzy_terms(conn: Connection, *, visible: Visibility, token: str, limit: int = 200) -> list[str]:
+    """Spellings in the vocabulary near ``token`` (candidates only; callers verify them).
+
+    The vocabulary is not per marking; the terms returned are only ever used as lookup
+    keys through :func:`key_hits`, which applies ``visible``.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SET LOCAL pg_trgm.similarity_threshold = 0.2"))
+        q = text(
+            "SELECT term FROM search_vocab WHERE term % :token "
+            "ORDER BY similarity(term, :token) DESC, term LIMIT :limit"
+        )
+        return [r[0] for r in conn.execute(q, {"token": token, "limit": limit})]
+    d = t.search_vocab_deletions
+    q2 = select(d.c.term).where(d.c.deletion.in_(sorted(_deletions(token)))).distinct().order_by(d.c.term).limit(limit)
+    return [r[0] for r in conn.execute(q2)]
+
+
+def fts5_query(tokens: Sequence[str]) -> str:
+    """An FTS5 MATCH expression requiring every token, each quoted as a literal string."""
+    return " ".join('"' + tok.replace('"', '""') + '"' for tok in tokens if tok)
+
+
+def text_hits(
+    conn: Connection,
+    *,
+    visible: Visibility,
+    tokens: Sequence[str],
+    schema: Sequence[str] | None = None,
+    source: Sequence[str] | None = None,
+    limit: int = 10_000,
+) -> list[TextHit]:
+    """Visible free-text rows containing every token (folded words)."""
+    words = [w for w in tokens if w]
+    if not words:
+        return []
+    params: dict[str, Any] = {
+        "marks": _marks(visible),
+        "states": sorted(visible.states),
+        "limit": limit,
+    }
+    where = ["st.marking_id IN :marks", "e.marking_id IN :marks", "e.state IN :states"]
+    if schema:
+        where.append("e.schema IN :schemas")
+        params["schemas"] = list(schema)
+    if source:
+        where.append("e.source IN :sources")
+        params["sources"] = list(source)
+    if conn.dialect.name == "postgresql":
+        match = "st.tsv @@ plainto_tsquery('simple', :q)"
+        params["q"] = " ".join(words)
+    else:
+        match = "search_text MATCH :q"
+        params["q"] = fts5_query(words)
+    sql = (
+        "SELECT st.entity_id, COALESCE(c.canonical_id, e.id), e.schema, e.source, st.prop "
+        "FROM search_text st JOIN entities e ON e.id = st.entity_id "
+        "LEFT JOIN clusters c ON c.entity_id = e.id "
+        "WHERE " + match + " AND " + " AND ".join(where) + " LIMIT :limit"
+    )
+    q = text(sql).bindparams(bindparam("marks", expanding=True), bindparam("states", expanding=True))
+    if schema:
+        q = q.bindparams(bindparam("schemas", expanding=True))
+    if source:
+        q = q.bindparams(bindparam("sources", expanding=True))
+    return [TextHit(r[0], r[1], r[2], r[3], r[4]) for r in conn.execute(q, params)]
+
+
+__all__ = [
+    "Derive",
+    "Derived",
+    "KeyHit",
+    "Member",
+    "RefreshReport",
+    "TextHit",
+    "canonical_map",
+    "canonical_of",
+    "changed_since",
+    "count_keys",
+    "fts5_query",
+    "fuzzy_terms",
+    "index_state",
+    "key_hits",
+    "keys_of",
+    "members",
+    "refresh",
+    "statements_high_water",
+    "text_hits",
+]
