@@ -99,6 +99,7 @@ sources = Table(
 )
 
 ingest_runs = Table(
+    "ingest_field_stats",
     "ingest_runs",
     metadata,
     Column("id", String(32), primary_key=True),
@@ -314,6 +315,28 @@ search_state = Table(
     metadata,
     Column("name", String(64), primary_key=True),
     Column("value", Text, nullable=False),
+)
+
+# -- ingest data quality ---------------------------------------------------------------
+# Per-batch counts of what each ingest run read for each mapped field: values seen, values
+# that could not be normalised (rows rejected, or values dropped with a warning), empties,
+# and rows whose record key repeated. The data-quality report reads them with the stored
+# values. Counts only: no value is kept here.
+ingest_field_stats = Table(
+    "ingest_field_stats",
+    metadata,
+    Column("run_id", String(32), primary_key=True),
+    Column("batch", Integer, primary_key=True, autoincrement=False),
+    Column("field", String(200), primary_key=True),
+    Column("source", String(100), nullable=False),
+    Column("schema", String(64), nullable=False, server_default=""),
+    Column("prop", String(64), nullable=False, server_default=""),
+    Column("type_name", String(32), nullable=False, server_default=""),
+    Column("seen", Integer, nullable=False, server_default="0"),
+    Column("empty", Integer, nullable=False, server_default="0"),
+    Column("invalid", Integer, nullable=False, server_default="0"),
+    Column("dropped", Integer, nullable=False, server_default="0"),
+    Index("ix_ingest_field_stats_source", "source"),
 )
 
 APPEND_ONLY_TABLES = ("audit_log", "audit_nodes")

@@ -1,0 +1,1 @@
+"""Ingest: declarative mappings from CSV, JSON, Excel and SQL sources into the ontology."""

@@ -1,0 +1,450 @@
+"""Transform source rows into store rows: entities, statements and links with provenance.
+
+A :class:`RowTransformer` is built once per run from a checked mapping and the source's
+header. Each row is checked as a whole: if any value the mapping needs is missing or
+cannot be normalised (and the mapping does not say to drop it), the row is rejected with
+one :class:`Rejection` per problem and nothing of it is kept; otherwise all of its
+entities, statements and links join the current batch.
+
+Police data repeats values heavily (crime types, months, map points), so each property
+keeps a cache from raw value to normalised value: most rows cost dictionary lookups, not
+normaliser calls. Caches are bounded, so memory stays flat on any file size.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from hashlib import sha1
+from typing import Any
+
+from clearsight.errors import InvalidValue
+from clearsight.governance.markings import Marking
+from clearsight.ingest.mapping import Mapping, MarkingSpec, PropertySpec, ValueSpec
+from clearsight.ingest.readers import is_parse_error
+from clearsight.ontology.model import Property
+from clearsight.store.ids import entity_id, link_id
+from clearsight.store.ingest_writes import RECORD_KEY_FIELD, IngestBatch
+
+#: a property cache holds at most this many raw values before it starts afresh
+CACHE_LIMIT = 100_000
+_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+_INVALID = object()
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A rejected row, or a value dropped with a warning: where, what and why."""
+
+    file: str
+    row: int
+    field: str
+    value: str
+    reason: str
+    severity: str = "rejected"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file, "row": self.row, "field": self.field, "value": self.value,
+            "reason": self.reason, "severity": self.severity,
+        }
+
+
+def marking_row(m: Marking) -> dict[str, Any]:
+    """The stored form of a marking."""
+    return {
+        "id": m.id, "classification": m.classification, "level": m.level,
+        "descriptors": ",".join(m.descriptors), "caveats": ",".join(m.caveats), "groups": ",".join(m.groups),
+    }
+
+
+def _clip(value: object, limit: int = 200) -> str:
+    text = "" if value is None else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class _Value:
+    """A compiled value getter with its normalisation cache and counters."""
+
+    __slots__ = (
+        "cache", "counts", "field", "fmt", "get", "kind", "marking", "marking_id", "name", "on_invalid", "prefix",
+        "prop", "required", "spec",
+    )
+
+    def __init__(self, spec: ValueSpec, prop: Property, positions: dict[str, int], field_name: str,
+                 marking: Marking, kind: str) -> None:
+        self.spec = spec
+        self.prop = prop
+        self.name = prop.name
+        self.fmt = spec.format
+        self.required = spec.required
+        self.on_invalid = spec.on_invalid
+        self.field = field_name
+        self.marking = marking
+        self.marking_id = marking.id
+        self.kind = kind
+        # statement ids are make_id("s", entity, prop, value): the prop part is fixed
+        self.prefix = "\x1f" + prop.name + "\x1f"
+        self.cache: dict[str, Any] = {}
+        # seen, empty, invalid, dropped
+        self.counts = [0, 0, 0, 0]
+        self.get = _getter(spec, positions)
+
+    def clean(self, raw: str) -> Any:
+        """(value, match key) for a raw value, or ``(_INVALID, reason)``; cached."""
+        hit = self.cache.get(raw)
+        if hit is not None:
+            return hit
+        try:
+            value = self.prop.clean(raw, fmt=self.fmt)
+            hit = (value, self.prop.type.match_key(value))
+        except InvalidValue as exc:
+            hit = (_INVALID, exc.reason)
+        if len(self.cache) >= CACHE_LIMIT:
+            self.cache.clear()
+        self.cache[raw] = hit
+        return hit
+
+
+def _getter(spec: ValueSpec, positions: dict[str, int]) -> Callable[[Sequence[Any]], str | None]:
+    """A function returning the raw text of a value from a row (None when empty)."""
+    value_map = spec.map
+    default = spec.default
+
+    def mapped(raw: str | None) -> str | None:
+        if value_map is None:
+            return raw if raw is not None else default
+        if raw is None:
+            return default
+        return value_map.get(raw, default)
+
+    if spec.constant is not None:
+        constant = spec.constant
+        return lambda row: constant
+    if spec.column is not None:
+        pos = positions[spec.column]
+
+        def column(row: Sequence[Any]) -> str | None:
+            raw = row[pos]
+            if raw is None:
+                return mapped(None)
+            raw = raw.strip()
+            return mapped(raw or None)
+
+        return column
+    template = spec.template or ""
+    parts: list[tuple[str, int]] = []
+    last = 0
+    for m in _PLACEHOLDER.finditer(template):
+        parts.append((template[last : m.start()], positions[m.group(1)]))
+        last = m.end()
+    tail = template[last:]
+
+    def joined(row: Sequence[Any]) -> str | None:
+        out: list[str] = []
+        for literal, pos in parts:
+            raw = row[pos]
+            raw = raw.strip() if raw is not None else ""
+            if raw:
+                out.append((literal if out or literal.strip() else "") + raw)
+        if not out:
+            return mapped(None)
+        return mapped("".join(out) + tail)
+
+    return joined
+
+
+class _Entity:
+    __slots__ = ("id", "key_pos", "key_suffix", "kind", "marking", "marking_id", "schema", "skip_pos", "values")
+
+    def __init__(self, local: str, schema: str, key_pos: list[int] | None, key_suffix: str, skip_pos: list[int],
+                 values: list[_Value], marking: Marking, kind: str) -> None:
+        self.id = local
+        self.schema = schema
+        self.key_pos = key_pos
+        self.key_suffix = key_suffix
+        self.skip_pos = skip_pos
+        self.values = values
+        self.marking = marking
+        self.marking_id = marking.id
+        self.kind = kind
+
+
+class _Link:
+    __slots__ = (
+        "kind", "marking", "marking_id", "props_cache", "schema", "source", "target", "valid_from", "valid_to", "values",
+    )
+
+    def __init__(self, schema: str, source: str, target: str, values: list[_Value], valid_from: _Value | None,
+                 valid_to: _Value | None, marking: Marking, kind: str) -> None:
+        self.schema = schema
+        self.source = source
+        self.target = target
+        self.values = values
+        self.valid_from = valid_from
+        self.valid_to = valid_to
+        self.marking = marking
+        self.marking_id = marking.id
+        self.kind = kind
+        self.props_cache: dict[tuple[str, ...], str] = {}
+
+
+def _resolve(raw: MarkingSpec, parent: Marking, owner_group: str) -> Marking:
+    marking = Marking.from_dict(raw, default=parent) if raw is not None else parent
+    return marking.with_groups([owner_group]) if owner_group else marking
+
+
+class RowTransformer:
+    """Turns rows of one source into batches of store rows.
+
+    Args:
+        mapping: the checked mapping.
+        source: the source name (part of every id).
+        header: the source's header (columns in row order).
+        location: the file or URL, as named in rejection reports.
+        owner_group: the need-to-know group every record gets (ACC-9).
+        default_marking: the classification used when the mapping sets none.
+    """
+
+    def __init__(self, mapping: Mapping, *, source: str, header: Sequence[str], location: str,
+                 owner_group: str, default_marking: Marking | None = None) -> None:
+        self.mapping = mapping
+        self.source = source
+        self.location = location
+        self.width = len(header)
+        positions: dict[str, int] = {}
+        for n, name in enumerate(header):
+            positions.setdefault(name, n)
+        self.positions = positions
+        base = mapping.marking if mapping.marking != Marking() or default_marking is None else default_marking
+        self.marking = base.with_groups([owner_group]) if owner_group else base
+        self.key_pos = [positions[c] for c in mapping.record_key]
+        self.fallback = mapping.record_key_fallback
+        self.mapped_pos = [positions[c] for c in mapping.columns]
+        self.occurrences: dict[str, int] = {}
+        self.entities: list[_Entity] = []
+        self.all_values: list[_Value] = []
+        for e in mapping.entities:
+            emark = _resolve(e.marking, base, owner_group)
+            ekind = e.kind or mapping.kind
+            values = [self._value(p, f"{e.id}.{p.name}", emark, ekind, owner_group) for p in e.properties]
+            self.entities.append(
+                _Entity(
+                    e.id, e.schema.name, [positions[c] for c in e.key] if e.key else None, e.key_suffix,
+                    [positions[c] for c in e.skip_if_empty], values, emark, ekind,
+                )
+            )
+        self.links: list[_Link] = []
+        for n, lk in enumerate(mapping.links):
+            lmark = _resolve(lk.marking, base, owner_group)
+            lkind = lk.kind or mapping.kind
+            where = f"links[{n}]:{lk.schema.name}"
+            values = [self._value(p, f"{where}.{p.name}", lmark, lkind, owner_group) for p in lk.properties]
+            bounds: list[_Value | None] = []
+            for label, spec in (("valid_from", lk.valid_from), ("valid_to", lk.valid_to)):
+                if spec is None:
+                    bounds.append(None)
+                    continue
+                prop = Property(name=label, type_name="datetime", label=label)
+                v = _Value(spec, prop, positions, f"{where}.{label} <- {spec.label}", lmark, lkind)
+                self.all_values.append(v)
+                bounds.append(v)
+            self.links.append(_Link(lk.schema.name, lk.source, lk.target, values, bounds[0], bounds[1], lmark, lkind))
+        self.primary = next((e.id for e in self.entities if e.key_pos is None), self.entities[0].id)
+        self.markings: dict[str, dict[str, Any]] = {}
+        for m in [self.marking] + [e.marking for e in self.entities] + [lk.marking for lk in self.links] + [
+            v.marking for v in self.all_values
+        ]:
+            self.markings.setdefault(m.id, marking_row(m))
+
+    def _value(self, p: PropertySpec, where: str, parent: Marking, kind: str, owner_group: str) -> _Value:
+        marking = _resolve(p.value.marking, parent, owner_group) if p.value.marking is not None else parent
+        v = _Value(p.value, p.prop, self.positions, f"{where} <- {p.value.label}", marking, p.value.kind or kind)
+        self.all_values.append(v)
+        return v
+
+    def new_batch(self, number: int) -> IngestBatch:
+        """An empty batch carrying this mapping's markings."""
+        return IngestBatch(number=number, markings=dict(self.markings))
+
+    def field_stats(self) -> dict[str, list[Any]]:
+        """Counters of every mapped value since the last call (then reset)."""
+        out: dict[str, list[Any]] = {}
+        for v in self.all_values:
+            schema = ""
+            if "." in v.field and not v.field.startswith("links["):
+                local = v.field.split(".", 1)[0]
+                schema = next((e.schema for e in self.entities if e.id == local), "")
+            elif v.field.startswith("links["):
+                schema = v.field.split(":", 1)[1].split(".", 1)[0]
+            out[v.field] = [schema, v.name, v.prop.type_name, *v.counts]
+            v.counts = [0, 0, 0, 0]
+        return out
+
+    def _record_key(self, row: Sequence[Any]) -> str | None:
+        parts = [(row[p] or "").strip() for p in self.key_pos]
+        if any(parts):
+            return "|".join(parts)
+        if self.fallback is None:
+            return None
+        content = "\x1f".join((row[p] or "").strip() for p in self.mapped_pos)
+        digest = hashlib.sha1(content.encode("utf-8"), usedforsecurity=False).hexdigest()[:20]
+        n = self.occurrences.get(digest, 0) + 1
+        self.occurrences[digest] = n
+        return f"#{digest}:{n}"
+
+    def add(self, batch: IngestBatch, row_no: int, row: Sequence[Any]) -> list[Rejection]:
+        """Transform one row into ``batch``; return its rejections and warnings.
+
+        A row with any rejection adds nothing; warnings (values dropped under
+        ``on_invalid: drop``) leave the rest of the row in.
+        """
+        batch.rows_read += 1
+        loc = self.location
+        parse_error = is_parse_error(list(row)) if len(row) == 1 else None
+        if parse_error is not None or len(row) != self.width:
+            batch.rows_rejected += 1
+            reason = parse_error or f"expected {self.width} fields, found {len(row)}"
+            return [Rejection(loc, row_no, "", _clip(",".join(str(v) for v in row if v is not None)), reason)]
+        record_key = self._record_key(row)
+        if record_key is None:
+            batch.rows_rejected += 1
+            return [Rejection(loc, row_no, ", ".join(self.mapping.record_key), "", "the record key is missing")]
+        problems: list[Rejection] = []
+        source = self.source
+        made: dict[str, str] = {}
+        ents: list[tuple[str, tuple[str, str, str, str]]] = []
+        stmts: list[tuple[str, str, str, str, str, str, str, str, str, str]] = []
+        for ent in self.entities:
+            if ent.skip_pos and not any((row[p] or "").strip() for p in ent.skip_pos):
+                continue
+            if ent.key_pos is None:
+                key = record_key + ent.key_suffix
+            else:
+                key = "|".join((row[p] or "").strip() for p in ent.key_pos)
+                if not key.strip("|"):
+                    continue
+            eid = entity_id(source, ent.schema, key)
+            n_before = len(stmts)
+            schema = ent.schema
+            for v in ent.values:
+                raw = v.get(row)
+                counts = v.counts
+                if raw is None:
+                    counts[1] += 1
+                    if v.required:
+                        problems.append(Rejection(loc, row_no, v.field, "", f"{v.name} is required but empty"))
+                    continue
+                counts[0] += 1
+                value, match_key = v.clean(raw)
+                if value is _INVALID:
+                    counts[2] += 1
+                    if v.on_invalid == "drop":
+                        counts[3] += 1
+                        problems.append(Rejection(loc, row_no, v.field, _clip(raw), f"{match_key}; value dropped", "warning"))
+                    else:
+                        problems.append(Rejection(loc, row_no, v.field, _clip(raw), str(match_key)))
+                    continue
+                stmts.append(
+                    (sha1(("s\x1f" + eid + v.prefix + value).encode(), usedforsecurity=False).hexdigest(), eid, schema,
+                     v.name, value, raw, match_key, record_key, v.kind, v.marking_id)
+                )
+            if len(stmts) > n_before:
+                made[ent.id] = eid
+                ents.append((eid, (eid, schema, key, ent.marking_id)))
+        rejected = any(p.severity == "rejected" for p in problems)
+        links: list[tuple[str, str, str, str, str, str | None, str | None, str, str, str]] = []
+        if not rejected:
+            for lk in self.links:
+                src = made.get(lk.source)
+                dst = made.get(lk.target)
+                if src is None or dst is None:
+                    continue
+                props: list[str] = []
+                skip = False
+                for v in lk.values:
+                    raw = v.get(row)
+                    if raw is None:
+                        v.counts[1] += 1
+                        if v.required:
+                            problems.append(Rejection(loc, row_no, v.field, "", f"{v.name} is required but empty"))
+                            skip = True
+                        props.append("")
+                        continue
+                    v.counts[0] += 1
+                    value, reason = v.clean(raw)
+                    if value is _INVALID:
+                        v.counts[2] += 1
+                        if v.on_invalid == "drop":
+                            v.counts[3] += 1
+                            problems.append(Rejection(loc, row_no, v.field, _clip(raw), f"{reason}; value dropped", "warning"))
+                            props.append("")
+                            continue
+                        problems.append(Rejection(loc, row_no, v.field, _clip(raw), str(reason)))
+                        skip = True
+                        continue
+                    props.append(value)
+                bounds: list[str | None] = []
+                for bound in (lk.valid_from, lk.valid_to):
+                    if bound is None:
+                        bounds.append(None)
+                        continue
+                    raw = bound.get(row)
+                    if raw is None:
+                        bound.counts[1] += 1
+                        if bound.required:
+                            problems.append(Rejection(loc, row_no, bound.field, "", f"{bound.name} is required but empty"))
+                            skip = True
+                        bounds.append(None)
+                        continue
+                    bound.counts[0] += 1
+                    value, reason = bound.clean(raw)
+                    if value is _INVALID:
+                        bound.counts[2] += 1
+                        if bound.on_invalid == "drop":
+                            bound.counts[3] += 1
+                            problems.append(Rejection(loc, row_no, bound.field, _clip(raw), f"{reason}; value dropped", "warning"))
+                            bounds.append(None)
+                            continue
+                        problems.append(Rejection(loc, row_no, bound.field, _clip(raw), str(reason)))
+                        skip = True
+                        continue
+                    bounds.append(value)
+                if skip:
+                    continue
+                key_props = tuple(props)
+                props_json = lk.props_cache.get(key_props)
+                if props_json is None:
+                    props_json = json.dumps(
+                        {v.name: p for v, p in zip(lk.values, props, strict=True) if p}, sort_keys=True, ensure_ascii=False
+                    )
+                    if len(lk.props_cache) < CACHE_LIMIT:
+                        lk.props_cache[key_props] = props_json
+                lid = link_id(source, lk.schema, src, dst, record_key)
+                links.append((lid, lk.schema, src, dst, props_json, bounds[0], bounds[1], record_key, lk.kind, lk.marking_id))
+        if any(p.severity == "rejected" for p in problems):
+            batch.rows_rejected += 1
+            return problems
+        if problems:
+            batch.warnings += len(problems)
+        be = batch.entities
+        for eid, erow in ents:
+            if eid not in be:
+                be[eid] = erow
+        bs = batch.statements
+        for s in stmts:
+            if s[0] not in bs:
+                bs[s[0]] = s
+        bl = batch.links
+        for lrow in links:
+            bl[lrow[0]] = lrow
+        primary = made.get(self.primary)
+        if primary is not None:
+            batch.primary.append(primary)
+        return problems
+
+
+__all__ = ["RECORD_KEY_FIELD", "Rejection", "RowTransformer", "marking_row"]
