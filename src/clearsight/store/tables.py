@@ -99,7 +99,6 @@ sources = Table(
 )
 
 ingest_runs = Table(
-    "ingest_field_stats",
     "ingest_runs",
     metadata,
     Column("id", String(32), primary_key=True),
@@ -349,6 +348,7 @@ __all__ = [
     "cases",
     "clusters",
     "entities",
+    "ingest_field_stats",
     "ingest_runs",
     "judgements",
     "links",
