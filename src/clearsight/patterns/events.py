@@ -153,7 +153,8 @@ class EventSet:
 
     def subset(self, mask: np.ndarray | pd.Series) -> EventSet:
         """The same set restricted to rows where ``mask`` is true (counts kept)."""
-        frame = self.frame.loc[np.asarray(mask, bool)].reset_index(drop=True)
+        keep = np.asarray(mask, bool)
+        frame = self.frame if keep.all() else self.frame.loc[keep].reset_index(drop=True)
         return EventSet(
             frame=frame,
             n_input=self.n_input,
@@ -181,7 +182,9 @@ def _validate(df: pd.DataFrame) -> list[Problem]:
     if missing:
         return problems
     months = df["month"].astype("string")
-    bad = ~months.fillna("").str.match(_MONTH)
+    uniq = pd.unique(months.fillna("").to_numpy())
+    good = {m for m in uniq if isinstance(m, str) and _MONTH.match(m)}
+    bad = ~months.fillna("").isin(list(good))
     for idx in np.flatnonzero(bad.to_numpy())[:50]:
         problems.append(
             Problem("month must be YYYY-MM", row=int(idx), field="month", value=str(months.iloc[idx]))
@@ -246,7 +249,8 @@ def prepare_events(df: pd.DataFrame, sources: Sequence[str] | None = None) -> Ev
         frame["lon"].between(*_LON_RANGE) & frame["lat"].between(*_LAT_RANGE)
     )
     keep = ~(no_loc | outside)
-    frame = frame.loc[keep].reset_index(drop=True)
+    if not bool(keep.all()):
+        frame = frame.loc[keep].reset_index(drop=True)
     frame["x"], frame["y"] = to_bng(frame["lon"].to_numpy(), frame["lat"].to_numpy())
     occ = frame["occurred_at"]
     has_time = occ.notna()
@@ -300,11 +304,12 @@ def select_events(
         mask &= f["crime_type"].isin(list(crime_types)).to_numpy()
     if months is not None:
         mask &= f["month"].isin(list(months)).to_numpy()
-    when = f["occurred_at"].fillna(pd.to_datetime(f["month"] + "-01", utc=True))
-    if start is not None:
-        mask &= (when >= pd.Timestamp(start, tz="UTC")).to_numpy()
-    if end is not None:
-        mask &= (when < pd.Timestamp(end, tz="UTC")).to_numpy()
+    if start is not None or end is not None:
+        when = f["occurred_at"].fillna(pd.to_datetime(f["month"] + "-01", utc=True))
+        if start is not None:
+            mask &= (when >= pd.Timestamp(start, tz="UTC")).to_numpy()
+        if end is not None:
+            mask &= (when < pd.Timestamp(end, tz="UTC")).to_numpy()
     if lsoa_codes is not None:
         mask &= f["lsoa_code"].isin(list(lsoa_codes)).to_numpy()
     if bbox is not None:

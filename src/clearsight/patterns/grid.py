@@ -13,6 +13,7 @@ from typing import Literal
 
 import numpy as np
 import shapely
+from scipy.spatial import ConvexHull, QhullError
 from shapely.geometry import MultiPoint, Polygon
 from shapely.geometry.base import BaseGeometry
 
@@ -244,7 +245,14 @@ def hull(x: np.ndarray, y: np.ndarray, keep: float = 0.995) -> BaseGeometry:
         d = np.hypot(x - np.median(x), y - np.median(y))
         ok = d <= np.quantile(d, keep)
         x, y = x[ok], y[ok]
-    return MultiPoint(np.column_stack([x, y])).convex_hull
+    pts = np.column_stack([x, y])
+    if len(pts) < 3:
+        return MultiPoint(pts).convex_hull
+    try:
+        vertices = pts[ConvexHull(pts).vertices]
+    except QhullError:  # all points on a line
+        return MultiPoint(pts).convex_hull
+    return Polygon(vertices)
 
 
 def study_mask(
