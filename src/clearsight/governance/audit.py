@@ -18,12 +18,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, text
+from sqlalchemy import Connection, func, select, text, tuple_
 
 from clearsight.governance import merkle
 from clearsight.store import tables as t
@@ -130,10 +130,36 @@ def entry_hash(canonical: bytes) -> str:
     return merkle.leaf_hash(canonical).hex()
 
 
+_LOG_COLUMNS = (
+    "seq", "at", "operation", "action", "user", "purpose", "component", "client", "outcome",
+    "subjects", "details", "prev_hash", "entry_hash",
+)
+
+
+class _Sql:
+    """The append path's statements, in the driver's own parameter style.
+
+    Appends run once per governed operation, so they bypass SQL construction and go
+    straight to the driver (about ten times faster than building Core statements).
+    """
+
+    def __init__(self, mark: str) -> None:
+        cols = ", ".join(f'"{c}"' for c in _LOG_COLUMNS)
+        self.last = "SELECT seq, entry_hash FROM audit_log ORDER BY seq DESC LIMIT 1"
+        self.insert = f"INSERT INTO audit_log ({cols}) VALUES ({', '.join([mark] * len(_LOG_COLUMNS))})"
+        self.node = f"SELECT hash FROM audit_nodes WHERE level = {mark} AND idx = {mark}"
+        self.insert_node = f"INSERT INTO audit_nodes (level, idx, hash) VALUES ({mark}, {mark}, {mark})"
+
+
+_SQL = {"sqlite": _Sql("?"), "postgresql": _Sql("%s")}
+
+
+def _sql(conn: Connection) -> _Sql:
+    return _SQL.get(conn.dialect.name) or _SQL["sqlite"]
+
+
 def _last(conn: Connection) -> tuple[int, str]:
-    row = conn.execute(
-        select(t.audit_log.c.seq, t.audit_log.c.entry_hash).order_by(t.audit_log.c.seq.desc()).limit(1)
-    ).first()
+    row = conn.exec_driver_sql(_sql(conn).last).first()
     return (0, GENESIS) if row is None else (int(row[0]), str(row[1]))
 
 
@@ -195,17 +221,18 @@ def append(
         prev_hash=prev,
         entry_hash=digest,
     )
-    conn.execute(insert(t.audit_log).values(**entry.__dict__))
+    sql = _sql(conn)
+    conn.exec_driver_sql(sql.insert, tuple(getattr(entry, c) for c in _LOG_COLUMNS))
     index = seq - 1
 
     def get_node(level: int, idx: int) -> bytes:
-        row = conn.execute(
-            select(t.audit_nodes.c.hash).where(t.audit_nodes.c.level == level, t.audit_nodes.c.idx == idx)
-        ).scalar_one()
-        return bytes(row)
+        row = conn.exec_driver_sql(sql.node, (level, idx)).first()
+        if row is None:
+            raise merkle.MissingNodeError(level, idx)
+        return bytes(row[0])
 
     nodes = merkle.nodes_completed_by_append(get_node, index, bytes.fromhex(digest))
-    conn.execute(insert(t.audit_nodes), [{"level": lv, "idx": ix, "hash": h} for lv, ix, h in nodes])
+    conn.exec_driver_sql(sql.insert_node, [(lv, ix, h) for lv, ix, h in nodes])
     return entry
 
 
@@ -279,28 +306,67 @@ def search(
 
 
 class SqlNodeStore:
-    """The Merkle node store over ``audit_nodes`` (read side, for proofs)."""
+    """The Merkle node store over ``audit_nodes`` (read side, for proofs).
+
+    Nodes are cached; :meth:`prefetch` loads many in one query, so a proof costs one
+    round trip instead of one per node (see :func:`warm`).
+    """
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
         self._size: int | None = None
+        self._cache: dict[tuple[int, int], bytes] = {}
 
     def size(self) -> int:
         if self._size is None:
-            self._size = int(
-                self._conn.execute(
-                    select(func.count()).select_from(t.audit_nodes).where(t.audit_nodes.c.level == 0)
-                ).scalar_one()
-            )
+            # the highest leaf index, found through the primary key (no scan)
+            top = self._conn.execute(
+                select(func.max(t.audit_nodes.c.idx)).where(t.audit_nodes.c.level == 0)
+            ).scalar_one()
+            self._size = 0 if top is None else int(top) + 1
         return self._size
 
     def get_node(self, level: int, index: int) -> bytes:
-        row = self._conn.execute(
-            select(t.audit_nodes.c.hash).where(t.audit_nodes.c.level == level, t.audit_nodes.c.idx == index)
-        ).first()
-        if row is None:
-            raise merkle.MissingNodeError(level, index)
-        return bytes(row[0])
+        key = (level, index)
+        if key not in self._cache:
+            row = self._conn.exec_driver_sql(_sql(self._conn).node, (level, index)).first()
+            if row is None:
+                raise merkle.MissingNodeError(level, index)
+            self._cache[key] = bytes(row[0])
+        return self._cache[key]
+
+    def prefetch(self, keys: set[tuple[int, int]]) -> None:
+        """Load the given nodes in one query (missing ones stay missing)."""
+        wanted = sorted(k for k in keys if k not in self._cache)
+        if not wanted:
+            return
+        q = select(t.audit_nodes.c.level, t.audit_nodes.c.idx, t.audit_nodes.c.hash).where(
+            tuple_(t.audit_nodes.c.level, t.audit_nodes.c.idx).in_(wanted)
+        )
+        for level, idx, h in self._conn.execute(q):
+            self._cache[(int(level), int(idx))] = bytes(h)
+
+
+class _Recorder:
+    """A node store that answers with a dummy hash and notes which nodes were asked for."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self.keys: set[tuple[int, int]] = set()
+
+    def size(self) -> int:
+        return self._size
+
+    def get_node(self, level: int, index: int) -> bytes:
+        self.keys.add((level, index))
+        return bytes(merkle.HASH_SIZE)
+
+
+def warm(store: SqlNodeStore, work: Callable[[merkle.NodeStore], object]) -> None:
+    """Run ``work`` against a recorder to learn the nodes it needs, then prefetch them."""
+    recorder = _Recorder(store.size())
+    work(recorder)
+    store.prefetch(recorder.keys)
 
 
 __all__ = [
@@ -318,4 +384,5 @@ __all__ = [
     "search",
     "size",
     "utc_now",
+    "warm",
 ]

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy import Connection, func, select
 
 from clearsight.errors import IntegrityError, NotFound
-from clearsight.governance import merkle, treehead, verifier
+from clearsight.governance import audit, merkle, treehead, verifier
 from clearsight.governance.audit import GENESIS, SEP, SqlNodeStore, get_entry
 from clearsight.store import tables as t
 
@@ -91,9 +91,15 @@ def verify(conn: Connection, *, against: treehead.SignedTreeHead | None = None,
     head_root: bytes | None = None
     sha = hashlib.sha256
     sep = SEP
-    result = conn.exec_driver_sql(_SELECT)
+    # straight from the driver: verification reads every entry, so row wrapping matters
+    driver = conn.connection.driver_connection
+    if conn.dialect.name == "postgresql":
+        cursor = driver.cursor(name="clearsight_audit_verify")  # type: ignore[union-attr]  # server-side
+    else:
+        cursor = driver.cursor()  # type: ignore[union-attr]
+    cursor.execute(_SELECT)
     while True:
-        rows = result.fetchmany(20_000)
+        rows = cursor.fetchmany(20_000)
         if not rows:
             break
         for row in rows:
@@ -116,6 +122,7 @@ def verify(conn: Connection, *, against: treehead.SignedTreeHead | None = None,
             if against is not None and report.entries == against.head.size:
                 head_root = tree.root()
             expected_seq += 1
+    cursor.close()
     root = tree.root()
     report.root_hash = root.hex()
     stored = SqlNodeStore(conn)
@@ -187,6 +194,7 @@ def inclusion(conn: Connection, seq: int, *, head: treehead.SignedTreeHead | Non
     size = head.head.size if head is not None else store.size()
     if seq > size:
         raise NotFound(f"entry {seq} is newer than the tree head of size {size}")
+    audit.warm(store, lambda s: (merkle.inclusion_proof(s, seq - 1, size), merkle.root(s, size)))
     proof = merkle.inclusion_proof(store, seq - 1, size)
     root = merkle.root(store, size)
     if head is not None and head.head.root_bytes != root:
@@ -210,6 +218,9 @@ def consistency(conn: Connection, old: treehead.SignedTreeHead, new: treehead.Si
     new_size = new.head.size if new is not None else store.size()
     if old.head.size > new_size:
         raise IntegrityError(f"the old head ({old.head.size}) is larger than the new one ({new_size})")
+    audit.warm(
+        store, lambda s: (merkle.consistency_proof(s, old.head.size, new_size), merkle.root(s, new_size))
+    )
     proof = merkle.consistency_proof(store, old.head.size, new_size)
     return verifier.make_consistency_document(
         old.head.size,

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, and_, func, or_, select
 from clearsight.store import tables as t
 from clearsight.store.visibility import Visibility
 
-_CHUNK = 500
+_CHUNK = 2000
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,214 @@
+"""Audit log benchmark: append and verify rates, proof time, and the cost of an audited read.
+
+Prints, on SQLite and PostgreSQL:
+- append rate (entries/s), one governed append per transaction and many per transaction;
+- verify rate (entries/s) at 10^4..10^6 entries (target >= 200,000/s);
+- inclusion and consistency proof time at the largest size (target <= 10 ms at 10^6);
+- an audited read of 1,000 rows through the gateway against a raw SQL read of the same
+  rows in the same run (target <= 1.5x).
+
+Usage: python benchmarks/bench_audit.py [--sizes 10000,100000,1000000] [--no-postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import bindparam, create_engine, insert, text
+
+from clearsight.governance import audit, integrity, merkle
+from clearsight.governance.context import Context, Purpose
+from clearsight.governance.gateway import Governance
+from clearsight.governance.markings import Marking
+from clearsight.store import tables as t
+from clearsight.store.engine import Store
+from clearsight.store.ids import entity_id, statement_id
+from clearsight.store.writes import ensure_markings
+
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+console = Console()
+
+
+def _ctx() -> Context:
+    return Context(user="bench", roles=frozenset({"analyst"}), clearance="OFFICIAL", groups=frozenset({"local"}),
+                   purpose=Purpose.parse("INTELLIGENCE: benchmark of audited reads"))
+
+
+def bulk_fill(store: Store, n: int) -> None:
+    """Append n entries quickly: the same chain and tree as audit.append, written in bulk."""
+    tree = merkle.MemoryNodeStore()
+    with store.begin() as conn:
+        last, prev = audit._last(conn)
+        assert last == 0, "bulk fill needs an empty log"
+        batch_log: list[dict[str, object]] = []
+        batch_nodes: list[dict[str, object]] = []
+        for i in range(1, n + 1):
+            fields = [audit.utc_now(), "consultation", "search", "bench", "INTELLIGENCE: bench", "search", "cli", "ok",
+                      f'["id-{i}"]', "{}", prev]
+            canonical = audit.canonical_bytes(i, *fields)
+            digest = audit.entry_hash(canonical)
+            batch_log.append(dict(zip(["at", "operation", "action", "user", "purpose", "component", "client", "outcome",
+                                       "subjects", "details", "prev_hash"], fields, strict=True), seq=i, entry_hash=digest))
+            for level, idx, h in merkle.nodes_completed_by_append(tree.get_node, i - 1, bytes.fromhex(digest)):
+                batch_nodes.append({"level": level, "idx": idx, "hash": h})
+            tree.append(bytes.fromhex(digest))
+            prev = digest
+            if len(batch_log) >= 50_000:
+                conn.execute(insert(t.audit_log), batch_log)
+                conn.execute(insert(t.audit_nodes), batch_nodes)
+                batch_log, batch_nodes = [], []
+        if batch_log:
+            conn.execute(insert(t.audit_log), batch_log)
+            conn.execute(insert(t.audit_nodes), batch_nodes)
+
+
+def seed_people(store: Store, n: int) -> list[str]:
+    m = Marking.make("OFFICIAL", groups=["local"])
+    ids = [entity_id("bench", "Person", f"p{i}") for i in range(n)]
+    with store.begin() as conn:
+        ensure_markings(conn, [{"id": m.id, "classification": m.classification, "level": m.level, "descriptors": "",
+                                "caveats": "", "groups": "local"}])
+        conn.execute(insert(t.sources).values(name="bench", created_at=audit.utc_now(), created_by="bench"))
+        conn.execute(insert(t.entities), [
+            {"id": e, "schema": "Person", "source": "bench", "record_key": f"p{i}", "marking_id": m.id, "first_run": "r",
+             "last_run": "r", "first_seen": "2026", "last_seen": "2026"} for i, e in enumerate(ids)])
+        rows = []
+        for i, e in enumerate(ids):
+            for prop, value in (("forename", f"Fore{i}"), ("surname", f"Sur{i % 500}"), ("birthDate", "1990-01-01")):
+                rows.append({"id": statement_id(e, prop, value), "entity_id": e, "schema": "Person", "prop": prop,
+                             "value": value, "original": value, "match_key": value.lower(), "source": "bench",
+                             "record_key": f"p{i}", "run_id": "r", "first_seen": "2026", "last_seen": "2026",
+                             "marking_id": m.id})
+        conn.execute(insert(t.statements), rows)
+    return ids
+
+
+def _median_time(fn, repeat: int = 15) -> float:  # type: ignore[no-untyped-def]
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def run_backend(name: str, make_url, sizes: list[int], table: Table) -> None:  # type: ignore[no-untyped-def]
+    # append rates
+    url = make_url()
+    store = Store(url)
+    store.migrate()
+    gov = Governance(store)
+    ctx = _ctx()
+    n_tx = 1000
+    start = time.perf_counter()
+    for i in range(n_tx):
+        with gov.operation(ctx, "consultation", "bench.read") as op:
+            op.record([f"id-{i}"])
+    per_tx = n_tx / (time.perf_counter() - start)
+    n_batch = 20_000
+    start = time.perf_counter()
+    with store.begin() as conn:
+        for i in range(n_batch):
+            audit.append(conn, operation="consultation", action="bench", user="bench", purpose="x", component="c",
+                         client="cli", subjects=[f"id-{i}"])
+    in_batch = n_batch / (time.perf_counter() - start)
+    table.add_row(name, "append, one entry per transaction", f"{per_tx:,.0f} entries/s", "")
+    table.add_row(name, "append, many per transaction", f"{in_batch:,.0f} entries/s", "")
+
+    # audited read vs raw read of 1,000 rows
+    ids = seed_people(store, 1000)
+    if store.is_postgres:
+        with store.begin() as conn:
+            conn.exec_driver_sql("ANALYZE")
+    sel = text("SELECT entity_id, prop, value, source, record_key, marking_id FROM statements "
+               "WHERE entity_id IN :ids").bindparams(bindparam("ids", expanding=True))
+
+    def raw() -> None:
+        with store.engine.connect() as conn:
+            conn.execute(sel, {"ids": ids}).all()
+
+    def governed() -> None:
+        with gov.operation(ctx, "consultation", "bench.read") as op:
+            op.statements(ids)
+
+    raw_t = _median_time(raw)
+    gov_t = _median_time(governed)
+    table.add_row(name, "read 1,000 entities (3,000 values): raw SQL", f"{raw_t * 1000:.1f} ms", "")
+    table.add_row(name, "same read, governed + audited", f"{gov_t * 1000:.1f} ms", f"{gov_t / raw_t:.2f}x raw (target <= 1.5)")
+    store.dispose()
+
+    for n in sizes:
+        url = make_url()
+        store = Store(url)
+        store.migrate()
+        start = time.perf_counter()
+        bulk_fill(store, n)
+        fill = time.perf_counter() - start
+        with store.connect() as conn:
+            start = time.perf_counter()
+            report = integrity.verify(conn)
+            took = time.perf_counter() - start
+        assert report.ok, report.problems
+        table.add_row(name, f"verify {n:,} entries", f"{n / took:,.0f} entries/s", f"(bulk fill {fill:.1f} s; target >= 200,000/s)")
+        with store.connect() as conn:
+            node_store = audit.SqlNodeStore(conn)
+            size = node_store.size()
+            idx = [int(i * (size - 1) / 49) for i in range(50)]
+            start = time.perf_counter()
+            for i in idx:
+                fresh = audit.SqlNodeStore(conn)
+                audit.warm(fresh, lambda s, i=i: merkle.inclusion_proof(s, i, size))
+                merkle.inclusion_proof(fresh, i, size)
+            incl = (time.perf_counter() - start) / len(idx)
+            start = time.perf_counter()
+            for i in idx[1:]:
+                fresh = audit.SqlNodeStore(conn)
+                audit.warm(fresh, lambda s, i=i: merkle.consistency_proof(s, i, size))
+                merkle.consistency_proof(fresh, i, size)
+            cons = (time.perf_counter() - start) / (len(idx) - 1)
+        table.add_row(name, f"inclusion proof at {n:,}", f"{incl * 1000:.2f} ms", "target <= 10 ms at 1,000,000")
+        table.add_row(name, f"consistency proof at {n:,}", f"{cons * 1000:.2f} ms", "")
+        store.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--no-postgres", action="store_true")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    table = Table(title="Clearsight audit log")
+    for col in ("backend", "measure", "figure", "note"):
+        table.add_column(col)
+    with tempfile.TemporaryDirectory() as tmp:
+        counter = iter(range(1000))
+        run_backend("SQLite", lambda: f"sqlite:///{Path(tmp) / f'a{next(counter)}.db'}", sizes, table)
+        if not args.no_postgres:
+            admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+            created: list[str] = []
+
+            def pg_url() -> str:
+                name = f"cs_bench_{uuid.uuid4().hex[:8]}"
+                with admin.connect() as conn:
+                    conn.execute(text(f'CREATE DATABASE "{name}"'))
+                created.append(name)
+                return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+
+            try:
+                run_backend("PostgreSQL", pg_url, sizes, table)
+            finally:
+                with admin.connect() as conn:
+                    for name in created:
+                        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    console.print(table)
+
+
+if __name__ == "__main__":
+    main()
