@@ -15,6 +15,9 @@ from rich.table import Table
 from clearsight import __version__
 from clearsight.bootstrap import init_workspace
 from clearsight.cli import admin, audit
+from clearsight.cli import graph as graph_cli
+from clearsight.cli import search as search_cli
+from clearsight.cli import ingest as ingest_cli
 from clearsight.cli.common import State, err, print_json, state
 from clearsight.errors import ClearsightError
 from clearsight.ontology import load_model
@@ -30,6 +33,12 @@ app = typer.Typer(
 app.add_typer(audit.app, name="audit")
 app.add_typer(admin.users_app, name="users")
 app.add_typer(admin.cases_app, name="cases")
+app.add_typer(graph_cli.app, name="graph")
+app.command("search")(search_cli.search)
+app.command("profile")(search_cli.profile)
+app.add_typer(ingest_cli.mapping_app, name="mapping")
+app.command("ingest")(ingest_cli.ingest_command)
+app.command("quality")(ingest_cli.quality_command)
 
 
 def _version(value: bool) -> None:

@@ -523,11 +523,11 @@ def parse_mapping(doc: Any, origin: str, *, model: Model | None = None) -> Mappi
     for e in entities:
         columns.update(dict.fromkeys(e.key or ()))
         columns.update(dict.fromkeys(e.skip_if_empty))
-        for p in e.properties:
-            columns.update(dict.fromkeys(p.value.columns))
+        for spec in e.properties:
+            columns.update(dict.fromkeys(spec.value.columns))
     for lk in links:
-        for p in lk.properties:
-            columns.update(dict.fromkeys(p.value.columns))
+        for spec in lk.properties:
+            columns.update(dict.fromkeys(spec.value.columns))
         for v in (lk.valid_from, lk.valid_to):
             if v is not None:
                 columns.update(dict.fromkeys(v.columns))

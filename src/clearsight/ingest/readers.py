@@ -136,7 +136,7 @@ def open_csv(path: Path, *, encoding: str | None = None, delimiter: str | None =
         finally:
             fh_text.close()
 
-    raw = fh_text.buffer
+    raw: Any = fh_text.buffer
     return Source(
         location=str(path), header=header, records=records(), encoding=enc, delimiter=delim,
         size=path.stat().st_size, tell=raw.tell,

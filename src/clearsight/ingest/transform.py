@@ -70,7 +70,7 @@ class _Value:
     """A compiled value getter with its normalisation cache and counters."""
 
     __slots__ = (
-        "cache", "counts", "field", "fmt", "get", "kind", "marking", "marking_id", "name", "on_invalid", "prefix",
+        "cache", "counts", "field", "fmt", "get", "kind", "marking", "marking_id", "name", "on_invalid", "pos", "prefix",
         "prop", "required", "spec",
     )
 
@@ -92,6 +92,9 @@ class _Value:
         # seen, empty, invalid, dropped
         self.counts = [0, 0, 0, 0]
         self.get = _getter(spec, positions)
+        # a plain column (no map or default) is read inline by the transform, for speed
+        simple = spec.column is not None and spec.map is None and spec.default is None
+        self.pos = positions[spec.column] if simple and spec.column is not None else -1
 
     def clean(self, raw: str) -> Any:
         """(value, match key) for a raw value, or ``(_INVALID, reason)``; cached."""
@@ -255,6 +258,7 @@ class RowTransformer:
             self.links.append(_Link(lk.schema.name, lk.source, lk.target, values, bounds[0], bounds[1], lmark, lkind))
         self.primary = next((e.id for e in self.entities if e.key_pos is None), self.entities[0].id)
         self.markings: dict[str, dict[str, Any]] = {}
+        self._memo: dict[str, tuple[str | None, ...]] = {}
         for m in [self.marking] + [e.marking for e in self.entities] + [lk.marking for lk in self.links] + [
             v.marking for v in self.all_values
         ]:
@@ -268,6 +272,7 @@ class RowTransformer:
 
     def new_batch(self, number: int) -> IngestBatch:
         """An empty batch carrying this mapping's markings."""
+        self._memo = {}
         return IngestBatch(number=number, markings=dict(self.markings))
 
     def field_stats(self) -> dict[str, list[Any]]:
@@ -317,6 +322,9 @@ class RowTransformer:
         source = self.source
         made: dict[str, str] = {}
         ents: list[tuple[str, tuple[str, str, str, str]]] = []
+        keyed: list[tuple[str, tuple[str | None, ...]]] = []
+        memo = self._memo
+        raws: tuple[str | None, ...] = ()
         stmts: list[tuple[str, str, str, str, str, str, str, str, str, str]] = []
         for ent in self.entities:
             if ent.skip_pos and not any((row[p] or "").strip() for p in ent.skip_pos):
@@ -328,10 +336,25 @@ class RowTransformer:
                 if not key.strip("|"):
                     continue
             eid = entity_id(source, ent.schema, key)
-            n_before = len(stmts)
             schema = ent.schema
+            if ent.key_pos is not None:
+                # An entity shared by many rows (a map point): when this batch already holds
+                # it with the same raw values, its statements are there already.
+                raws = tuple(v.get(row) for v in ent.values)
+                if memo.get(eid) == raws:
+                    for v, raw in zip(ent.values, raws, strict=True):
+                        v.counts[0 if raw is not None else 1] += 1
+                    made[ent.id] = eid
+                    continue
+            n_before = len(stmts)
             for v in ent.values:
-                raw = v.get(row)
+                pos = v.pos
+                if pos >= 0:
+                    raw = row[pos]
+                    raw = raw.strip() if raw else None
+                    raw = raw or None
+                else:
+                    raw = v.get(row)
                 counts = v.counts
                 if raw is None:
                     counts[1] += 1
@@ -339,7 +362,8 @@ class RowTransformer:
                         problems.append(Rejection(loc, row_no, v.field, "", f"{v.name} is required but empty"))
                     continue
                 counts[0] += 1
-                value, match_key = v.clean(raw)
+                hit = v.cache.get(raw)
+                value, match_key = hit if hit is not None else v.clean(raw)
                 if value is _INVALID:
                     counts[2] += 1
                     if v.on_invalid == "drop":
@@ -355,6 +379,8 @@ class RowTransformer:
             if len(stmts) > n_before:
                 made[ent.id] = eid
                 ents.append((eid, (eid, schema, key, ent.marking_id)))
+                if ent.key_pos is not None:
+                    keyed.append((eid, raws))
         rejected = any(p.severity == "rejected" for p in problems)
         links: list[tuple[str, str, str, str, str, str | None, str | None, str, str, str]] = []
         if not rejected:
@@ -430,6 +456,8 @@ class RowTransformer:
             return problems
         if problems:
             batch.warnings += len(problems)
+        for eid, seen_raws in keyed:
+            memo[eid] = seen_raws
         be = batch.entities
         for eid, erow in ents:
             if eid not in be:

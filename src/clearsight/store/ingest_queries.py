@@ -132,8 +132,8 @@ def source_figures(
     marks = sorted(visible.marking_ids)
     states = sorted(visible.states)
     ent_ok = and_(e.c.source == source, e.c.marking_id.in_(marks), e.c.state.in_(states))
-    for schema, n in conn.execute(select(e.c.schema, func.count()).where(ent_ok).group_by(e.c.schema)):
-        out.entities[str(schema)] = int(n)
+    for row in conn.execute(select(e.c.schema, func.count()).where(ent_ok).group_by(e.c.schema)):
+        out.entities[str(row[0])] = int(row[1])
     stmt_ok = and_(
         s.c.source == source, s.c.marking_id.in_(marks), s.c.superseded_by.is_(None),
     )
@@ -160,8 +160,8 @@ def source_figures(
             .where(ent_ok, stmt_ok, s.c.prop.in_(list(date_props)))
             .group_by(s.c.prop, month)
         )
-        for prop, m, n in conn.execute(q2):
-            out.months.setdefault(str(prop), {})[str(m)] = int(n)
+        for row in conn.execute(q2):
+            out.months.setdefault(str(row[0]), {})[str(row[1])] = int(row[2])
     if birth_props:
         q3 = (
             select(func.count())
@@ -199,15 +199,15 @@ def source_figures(
                 out.coordinate_sample = out.coordinate_sample[::2]
                 stride *= 2
 
-    for eid, prop, value in conn.execute(q4):
-        if eid != current:
+    for row in conn.execute(q4):
+        if row[0] != current:
             flush()
-            current, pair = eid, {}
-        pair[str(prop)] = str(value)
+            current, pair = str(row[0]), {}
+        pair[str(row[1])] = str(row[2])
     flush()
     r = t.ingest_runs
-    for row in conn.execute(select(r).where(r.c.source == source).order_by(r.c.started_at)).mappings():
-        out.runs.append(dict(row))
+    for run_row in conn.execute(select(r).where(r.c.source == source).order_by(r.c.started_at)).mappings():
+        out.runs.append(dict(run_row))
     # The counts of the newest complete run of each file (re-runs of a file repeat them).
     latest: dict[str, str] = {}
     for run in out.runs:

@@ -329,11 +329,11 @@ def write_batch(conn: Connection, *, run: RunInfo, batch: IngestBatch, last: boo
     conn.execute(update(r).where(r.c.id == run_id).values(**values))
     if last:
         # Runs of the same file that were killed part-way are completed by this one.
-        stale = conn.execute(
+        stale: list[str] = list(conn.execute(
             select(r.c.id).where(
                 and_(r.c.source == source, r.c.location == run.location, r.c.status == "running", r.c.id != run_id)
             )
-        ).scalars().all()
+        ).scalars())
         if stale:
             conn.execute(update(r).where(r.c.id.in_(stale)).values(status="interrupted"))
         result.superseded_runs = list(stale)
