@@ -17,6 +17,8 @@ from clearsight.bootstrap import init_workspace
 from clearsight.cli import admin, audit
 from clearsight.cli import graph as graph_cli
 from clearsight.cli import search as search_cli
+from clearsight.cli import graph as graph_cli
+from clearsight.cli import search as search_cli
 from clearsight.cli import ingest as ingest_cli
 from clearsight.cli.common import State, err, print_json, state
 from clearsight.errors import ClearsightError
@@ -33,6 +35,9 @@ app = typer.Typer(
 app.add_typer(audit.app, name="audit")
 app.add_typer(admin.users_app, name="users")
 app.add_typer(admin.cases_app, name="cases")
+app.add_typer(graph_cli.app, name="graph")
+app.command("search")(search_cli.search)
+app.command("profile")(search_cli.profile)
 app.add_typer(graph_cli.app, name="graph")
 app.command("search")(search_cli.search)
 app.command("profile")(search_cli.profile)

@@ -1,0 +1,291 @@
+"""Link analysis on a viewer's graph: neighbourhoods, paths, measures, communities, brokers.
+
+Pure functions over a :class:`~clearsight.graph.build.ViewGraph`; no store access. The
+graph holds only what the viewer may see, so everything here is computed over that.
+Results are deterministic: ties break on ids, and community detection is seeded.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import igraph as ig
+import leidenalg
+
+from clearsight.graph.build import EdgeLinks, ViewGraph
+
+#: involvement categories that make a person a co-offender in a crime
+OFFENDING = frozenset({"suspect", "offender"})
+SEED = 42
+#: above this many vertices, betweenness counts only paths up to this length (and says so)
+BETWEENNESS_EXACT_LIMIT = 50_000
+BETWEENNESS_CUTOFF = 6
+
+
+@dataclass(frozen=True)
+class Window:
+    """Which links to follow: link schemata, node schemata and a time window (ISO days)."""
+
+    link_schemas: frozenset[str] | None = None
+    node_schemas: frozenset[str] | None = None
+    since: str | None = None
+    until: str | None = None
+
+    @property
+    def unfiltered(self) -> bool:
+        return not (self.link_schemas or self.node_schemas or self.since or self.until)
+
+    def _in_time(self, start: str | None, end: str | None) -> bool:
+        low = start[:10] if start else None
+        high = end[:10] if end else low
+        if self.since and high is not None and high < self.since:
+            return False
+        if self.until and low is not None and low > self.until:
+            return False
+        return True
+
+    def link_ok(self, links: EdgeLinks, i: int, day: str | None) -> bool:
+        """Whether link ``i`` of an edge passes; ``day`` is the event end's date, if any.
+
+        A link dated by its own valid-from/to must overlap the window; otherwise an event
+        at one end dates it; undated links between non-events (family, association,
+        keepership) are timeless and pass.
+        """
+        if self.link_schemas and links.schemas[i] not in self.link_schemas:
+            return False
+        if not (self.since or self.until):
+            return True
+        if links.valid_from[i] or links.valid_to[i]:
+            return self._in_time(links.valid_from[i], links.valid_to[i])
+        if day:
+            return self._in_time(day, day)
+        return True
+
+
+def edge_day(vg: ViewGraph, e: int) -> str | None:
+    """The date of the event at either end of edge ``e``, if one end is a dated event."""
+    edge = vg.graph.es[e]
+    days = [d for d in (vg.graph.vs[edge.source]["day"], vg.graph.vs[edge.target]["day"]) if d]
+    return min(days) if days else None
+
+
+def usable_links(vg: ViewGraph, e: int, window: Window) -> list[int]:
+    """Indexes of the links of edge ``e`` that pass ``window``."""
+    links = vg.links(e)
+    if window.unfiltered:
+        return list(range(len(links.ids)))
+    day = edge_day(vg, e) if (window.since or window.until) else None
+    return [i for i in range(len(links.ids)) if window.link_ok(links, i, day)]
+
+
+@dataclass(frozen=True)
+class Neighbourhood:
+    """Vertices (with hop distance) and edges (with the usable link indexes) around a start."""
+
+    start: int
+    hops: dict[int, int]
+    edges: dict[int, list[int]]
+
+
+def neighbourhood(vg: ViewGraph, start: int, hops: int, window: Window) -> Neighbourhood:
+    """Breadth-first expansion to ``hops`` following only links that pass ``window``."""
+    g = vg.graph
+    seen = {start: 0}
+    edges: dict[int, list[int]] = {}
+    queue = deque([start])
+    while queue:
+        v = queue.popleft()
+        depth = seen[v]
+        for e in sorted(g.incident(v)):
+            ok = usable_links(vg, e, window)
+            if not ok:
+                continue
+            edge = g.es[e]
+            w = edge.target if edge.source == v else edge.source
+            if window.node_schemas and w != start and g.vs[w]["schema"] not in window.node_schemas:
+                continue
+            if w not in seen:
+                if depth >= hops:
+                    continue
+                seen[w] = depth + 1
+                queue.append(w)
+            edges[e] = ok
+    return Neighbourhood(start=start, hops=seen, edges=edges)
+
+
+def _filtered(vg: ViewGraph, window: Window) -> tuple[ig.Graph, list[int]]:
+    """The subgraph of edges passing ``window`` (same vertex ids) and the kept edge ids."""
+    if window.unfiltered:
+        return vg.graph, list(range(vg.graph.ecount()))
+    keep = [e for e in range(vg.graph.ecount()) if usable_links(vg, e, window)]
+    if window.node_schemas:
+        allowed = window.node_schemas
+        schemas = vg.graph.vs["schema"]
+        keep = [
+            e for e in keep
+            if schemas[vg.graph.es[e].source] in allowed and schemas[vg.graph.es[e].target] in allowed
+        ]
+    return vg.graph.subgraph_edges(keep, delete_vertices=False), keep
+
+
+def paths(vg: ViewGraph, a: int, b: int, k: int = 1, window: Window | None = None) -> list[list[int]]:
+    """Up to ``k`` shortest paths from ``a`` to ``b`` as lists of edge ids (fewest links first)."""
+    win = window or Window()
+    g, kept = _filtered(vg, win)
+    if a == b:
+        return []
+    if k <= 1:
+        found = g.get_shortest_paths(a, to=b, output="epath")
+        raw = [p for p in found if p]
+    else:
+        raw = [p for p in g.get_k_shortest_paths(a, to=b, k=k, output="epath") if p]
+    if g is vg.graph:
+        return [list(p) for p in raw]
+    return [[kept[e] for e in p] for p in raw]
+
+
+def path_vertices(vg: ViewGraph, a: int, edge_path: Sequence[int]) -> list[int]:
+    """The vertices visited by an edge path starting at ``a``."""
+    out = [a]
+    for e in edge_path:
+        edge = vg.graph.es[e]
+        out.append(edge.target if edge.source == out[-1] else edge.source)
+    return out
+
+
+@dataclass(frozen=True)
+class Measures:
+    """Centrality per vertex, and how betweenness was computed."""
+
+    degree: list[int]
+    betweenness: list[float]
+    pagerank: list[float]
+    betweenness_method: str
+
+
+def measures(g: ig.Graph) -> Measures:
+    """Degree, betweenness (exact up to a size, else path-length limited) and PageRank."""
+    if g.vcount() == 0:
+        return Measures([], [], [], "exact")
+    if g.vcount() <= BETWEENNESS_EXACT_LIMIT:
+        btw = g.betweenness(directed=False)
+        method = "exact"
+    else:
+        btw = g.betweenness(directed=False, cutoff=BETWEENNESS_CUTOFF)
+        method = f"paths of at most {BETWEENNESS_CUTOFF} links (graph above {BETWEENNESS_EXACT_LIMIT} nodes)"
+    return Measures(
+        degree=list(g.degree()),
+        betweenness=[float(x) for x in btw],
+        pagerank=[float(x) for x in g.pagerank(directed=False)],
+        betweenness_method=method,
+    )
+
+
+def communities(g: ig.Graph, *, weights: str | None = None, seed: int = SEED) -> list[list[int]]:
+    """Leiden communities (modularity, seeded), largest first, ties by smallest vertex."""
+    if g.vcount() == 0:
+        return []
+    part = leidenalg.find_partition(
+        g, leidenalg.ModularityVertexPartition, weights=weights, seed=seed, n_iterations=-1
+    )
+    groups = [sorted(c) for c in part if c]
+    groups.sort(key=lambda c: (-len(c), c[0]))
+    return groups
+
+
+@dataclass
+class CoOffending:
+    """People linked through crimes in which both were suspects or offenders."""
+
+    graph: ig.Graph
+    #: per edge: the crimes (canonical ids) and the involvement link ids behind it
+    crimes: list[list[str]] = field(default_factory=list)
+    links: list[list[str]] = field(default_factory=list)
+
+
+def co_offending(vg: ViewGraph, window: Window | None = None) -> CoOffending:
+    """Project the graph onto people who share crimes as suspects or offenders."""
+    win = window or Window()
+    g = vg.graph
+    offenders: dict[int, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
+    crime_vertices = [v.index for v in g.vs if v["schema"] == "Crime"]
+    for c in crime_vertices:
+        for e in g.incident(c):
+            links = vg.links(e)
+            edge = g.es[e]
+            other = edge.target if edge.source == c else edge.source
+            if g.vs[other]["schema"] != "Person":
+                continue
+            for i in usable_links(vg, e, win):
+                if links.schemas[i] == "Involvement" and links.categories[i] in OFFENDING:
+                    offenders[c][other].append(links.ids[i])
+    pair_crimes: dict[tuple[int, int], list[str]] = defaultdict(list)
+    pair_links: dict[tuple[int, int], list[str]] = defaultdict(list)
+    for c, people in offenders.items():
+        members = sorted(people)
+        for i, p in enumerate(members):
+            for q in members[i + 1 :]:
+                pair_crimes[(p, q)].append(g.vs[c]["name"])
+                pair_links[(p, q)].extend(people[p] + people[q])
+    persons = sorted({p for pair in pair_crimes for p in pair}, key=lambda v: g.vs[v]["name"])
+    local = {v: i for i, v in enumerate(persons)}
+    pairs = sorted(pair_crimes, key=lambda pq: (g.vs[pq[0]]["name"], g.vs[pq[1]]["name"]))
+    h = ig.Graph(n=len(persons), edges=[(local[p], local[q]) for p, q in pairs], directed=False)
+    h.vs["name"] = [g.vs[v]["name"] for v in persons]
+    h.vs["schema"] = ["Person"] * len(persons)
+    h.es["weight"] = [len(pair_crimes[pq]) for pq in pairs]
+    return CoOffending(
+        graph=h,
+        crimes=[sorted(pair_crimes[pq]) for pq in pairs],
+        links=[sorted(set(pair_links[pq])) for pq in pairs],
+    )
+
+
+@dataclass(frozen=True)
+class Broker:
+    """A vertex whose links reach several communities."""
+
+    vertex: int
+    communities: tuple[int, ...]
+    betweenness: float
+
+
+def brokers(g: ig.Graph, groups: list[list[int]], betweenness: list[float]) -> list[Broker]:
+    """Vertices with neighbours in two or more communities other than their own, by betweenness."""
+    membership = {v: n for n, grp in enumerate(groups) for v in grp}
+    out: list[Broker] = []
+    for v in range(g.vcount()):
+        reached = {membership[w] for w in g.neighbors(v) if w in membership}
+        reached.add(membership.get(v, -1))
+        reached.discard(-1)
+        if len(reached) >= 2:
+            out.append(Broker(v, tuple(sorted(reached)), betweenness[v]))
+    out.sort(key=lambda b: (-len(b.communities), -b.betweenness, g.vs[b.vertex]["name"]))
+    return out
+
+
+def key_players(g: ig.Graph, group: list[int], *, top: int = 3) -> list[tuple[int, float]]:
+    """The ``top`` vertices of one community by betweenness within that community."""
+    sub = g.subgraph(group)
+    btw = sub.betweenness(directed=False)
+    ranked = sorted(range(len(group)), key=lambda i: (-btw[i], sub.vs[i]["name"]))
+    return [(group[i], float(btw[i])) for i in ranked[:top]]
+
+
+__all__ = [
+    "Broker",
+    "CoOffending",
+    "Measures",
+    "Neighbourhood",
+    "Window",
+    "brokers",
+    "co_offending",
+    "communities",
+    "key_players",
+    "measures",
+    "neighbourhood",
+    "path_vertices",
+    "paths",
+]

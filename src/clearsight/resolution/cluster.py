@@ -1,0 +1,277 @@
+"""Clustering source records into canonical entities, with human judgements on top.
+
+A canonical entity is a connected component of *merge edges*: pairs the model scored above
+the merge threshold, pairs sharing a strong identifier, and pairs a person judged 'same'.
+Before the components are formed:
+
+* a 'not_same' judgement removes its pair's edge, and the two records may never end up in
+  one cluster, even through others (a cannot-link constraint);
+* a 'split' judgement cuts the record from every model and identifier edge: it stays on its
+  own unless a person links it with 'same';
+* pairs the rules blocked (conflicting strong identifiers, the twin rule) are cannot-link
+  constraints too, and a cluster may never hold two different values of one strong
+  identifier unless a person put them there.
+
+Components that break no constraint are kept whole (the common case, computed with sparse
+connected components). A component that would break one is rebuilt edge by edge, human
+edges first, then identifier edges, then model edges by descending score, skipping any edge
+that would join records that must stay apart.
+
+The canonical id of a cluster is its smallest member entity id. It stays the same across
+re-runs while the membership is unchanged, and even when new records join (unless one of
+them has a smaller id); a hash of the member ids would change with every new member. This
+module is pure: no store, no DuckDB.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+#: edge methods, strongest first (the order a rebuilt component takes them in)
+METHOD_ORDER = {"human": 0, "deterministic": 1, "model": 2}
+
+
+@dataclass(frozen=True)
+class Edge:
+    """A reason to put two records in one cluster."""
+
+    left_id: str
+    right_id: str
+    score: float
+    method: str  # 'model' | 'deterministic' | 'human'
+
+
+@dataclass(frozen=True)
+class JudgementRule:
+    """A live human judgement, as the clusterer needs it."""
+
+    left_id: str
+    right_id: str
+    judgement: str  # 'same' | 'not_same' | 'split'
+
+
+@dataclass(frozen=True)
+class Membership:
+    """Where one record sits: its cluster's canonical id and how the cluster was made."""
+
+    canonical_id: str
+    method: str
+    score: float | None
+
+
+def pair_key(a: str, b: str) -> tuple[str, str]:
+    """The order-free key of a pair."""
+    return (a, b) if a <= b else (b, a)
+
+
+class _Guard:
+    """Cannot-link pairs and strong identifier values, checked when two groups would join."""
+
+    def __init__(self, cannot: Iterable[tuple[str, str]], identifiers: Mapping[str, Mapping[str, str]]) -> None:
+        self.cannot: dict[str, set[str]] = {}
+        for a, b in cannot:
+            self.cannot.setdefault(a, set()).add(b)
+            self.cannot.setdefault(b, set()).add(a)
+        self.identifiers = identifiers
+
+    def compatible(self, a: list[str], b: list[str], ids_a: dict[str, set[str]], ids_b: dict[str, set[str]]) -> bool:
+        small, big = (a, b) if len(a) <= len(b) else (b, a)
+        big_set = set(big)
+        for node in small:
+            if self.cannot.get(node, set()) & big_set:
+                return False
+        for col, values in ids_a.items():
+            other = ids_b.get(col)
+            if other and values and not (values & other):
+                return False
+        return True
+
+    def ids_of(self, node: str) -> dict[str, set[str]]:
+        return {col: {v} for col, v in self.identifiers.get(node, {}).items() if v}
+
+
+def _rebuild(nodes: Sequence[str], edges: list[Edge], guard: _Guard) -> list[tuple[list[str], list[Edge]]]:
+    """Constrained union-find over one component; returns (members, accepted edges) groups."""
+    parent = {n: n for n in nodes}
+    members = {n: [n] for n in nodes}
+    ids = {n: guard.ids_of(n) for n in nodes}
+    accepted: dict[str, list[Edge]] = {n: [] for n in nodes}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    ordered = sorted(edges, key=lambda e: (METHOD_ORDER.get(e.method, 9), -e.score, e.left_id, e.right_id))
+    for e in ordered:
+        ra, rb = find(e.left_id), find(e.right_id)
+        if ra == rb:
+            accepted[ra].append(e)
+            continue
+        if e.method != "human":
+            if not guard.compatible(members[ra], members[rb], ids[ra], ids[rb]):
+                continue
+        elif guard.cannot.get(e.left_id, set()) & {e.right_id}:
+            continue
+        if len(members[ra]) < len(members[rb]):
+            ra, rb = rb, ra
+        parent[rb] = ra
+        members[ra].extend(members.pop(rb))
+        for col, values in ids.pop(rb).items():
+            ids[ra].setdefault(col, set()).update(values)
+        accepted[ra].extend(accepted.pop(rb))
+        accepted[ra].append(e)
+    return [(members[r], accepted[r]) for r in members]
+
+
+def _summary(edges: Iterable[Edge]) -> tuple[str, float | None]:
+    methods = set()
+    model_scores = []
+    for e in edges:
+        methods.add(e.method)
+        if e.method == "model":
+            model_scores.append(e.score)
+    method = "human" if "human" in methods else "model" if "model" in methods else "deterministic"
+    return method, (min(model_scores) if model_scores else 1.0)
+
+
+def cluster(
+    edges: Sequence[Edge],
+    judgements: Sequence[JudgementRule] = (),
+    *,
+    blocked: Iterable[tuple[str, str]] = (),
+    identifiers: Mapping[str, Mapping[str, str]] | None = None,
+) -> dict[str, Membership]:
+    """Cluster records; return the membership of every record in a cluster of two or more.
+
+    Args:
+        edges: merge edges from the model and the strong identifiers.
+        judgements: live human judgements ('same', 'not_same', 'split').
+        blocked: pairs that must never share a cluster (conflicting identifiers, twins).
+        identifiers: entity id -> {strong identifier column: value}, to keep clusters from
+            holding two different values of one identifier.
+
+    Returns:
+        entity id -> :class:`Membership`; records not in the result are their own cluster.
+    """
+    not_same = {pair_key(j.left_id, j.right_id) for j in judgements if j.judgement == "not_same"}
+    split = {j.left_id for j in judgements if j.judgement == "split"}
+    kept = [
+        e
+        for e in edges
+        if pair_key(e.left_id, e.right_id) not in not_same and e.left_id not in split and e.right_id not in split
+    ]
+    kept.extend(Edge(*pair_key(j.left_id, j.right_id), 1.0, "human") for j in judgements if j.judgement == "same")
+    kept = [e for e in kept if e.left_id != e.right_id]
+    if not kept:
+        return {}
+    guard = _Guard([*blocked, *not_same], identifiers or {})
+
+    left = np.array([e.left_id for e in kept], dtype=object)
+    right = np.array([e.right_id for e in kept], dtype=object)
+    nodes, inverse = np.unique(np.concatenate([left, right]), return_inverse=True)
+    n = len(kept)
+    graph = coo_matrix((np.ones(n, dtype=np.int8), (inverse[:n], inverse[n:])), shape=(len(nodes), len(nodes)))
+    _, labels = connected_components(graph, directed=False)
+    comp_of = dict(zip(nodes.tolist(), labels.tolist(), strict=True))
+
+    flagged: set[int] = set()
+    for a, b in guard_pairs(guard):
+        ca, cb = comp_of.get(a), comp_of.get(b)
+        if ca is not None and ca == cb:
+            flagged.add(ca)
+    if guard.identifiers:
+        rows = [(comp_of[node], col, value) for node in comp_of for col, value in guard.identifiers.get(node, {}).items() if value]
+        if rows:
+            frame = pd.DataFrame(rows, columns=["comp", "col", "value"])
+            counts = frame.groupby(["comp", "col"])["value"].nunique()
+            flagged.update(int(c) for c in counts[counts > 1].index.get_level_values(0))
+
+    edge_comp = labels[inverse[:n]]
+    out: dict[str, Membership] = {}
+    by_comp: dict[int, list[Edge]] = {}
+    for e, c in zip(kept, edge_comp.tolist(), strict=True):
+        by_comp.setdefault(c, []).append(e)
+    members_of: dict[int, list[str]] = {}
+    for node, c in comp_of.items():
+        members_of.setdefault(c, []).append(node)
+    for c, comp_edges in by_comp.items():
+        groups = _rebuild(members_of[c], comp_edges, guard) if c in flagged else [(members_of[c], comp_edges)]
+        for members, used in groups:
+            if len(members) < 2:
+                continue
+            method, score = _summary(used)
+            canonical = min(members)
+            for m in members:
+                out[m] = Membership(canonical, method, score)
+    return out
+
+
+def guard_pairs(guard: _Guard) -> Iterable[tuple[str, str]]:
+    """Every cannot-link pair once."""
+    for a, others in guard.cannot.items():
+        for b in others:
+            if a < b:
+                yield a, b
+
+
+def groups(memberships: Mapping[str, Membership]) -> dict[str, frozenset[str]]:
+    """canonical id -> member ids."""
+    out: dict[str, set[str]] = {}
+    for entity, m in memberships.items():
+        out.setdefault(m.canonical_id, set()).add(entity)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+@dataclass(frozen=True)
+class ClusterChange:
+    """A merge (a new or grown cluster) or a split (an old cluster whose members parted)."""
+
+    kind: str  # 'merge' | 'split'
+    canonical_id: str
+    members: tuple[str, ...]
+    previous: tuple[str, ...]
+    method: str
+    score: float | None
+
+
+def changes(old: Mapping[str, Membership], new: Mapping[str, Membership]) -> list[ClusterChange]:
+    """The merges and splits that turn the old clustering into the new one."""
+    old_groups = groups(old)
+    new_groups = groups(new)
+    old_sets = set(old_groups.values())
+    new_sets = set(new_groups.values())
+    out: list[ClusterChange] = []
+    for canonical, members in sorted(new_groups.items()):
+        if members in old_sets:
+            continue
+        before = sorted({old[m].canonical_id for m in members if m in old})
+        first = new[next(iter(members))]
+        out.append(ClusterChange("merge", canonical, tuple(sorted(members)), tuple(before), first.method, first.score))
+    for canonical, members in sorted(old_groups.items()):
+        if members in new_sets:
+            continue
+        after = {new[m].canonical_id if m in new else m for m in members}
+        if len(after) > 1:
+            first = old[next(iter(members))]
+            out.append(ClusterChange("split", canonical, tuple(sorted(members)), tuple(sorted(after)), first.method, first.score))
+    return out
+
+
+__all__ = [
+    "ClusterChange",
+    "Edge",
+    "JudgementRule",
+    "Membership",
+    "changes",
+    "cluster",
+    "groups",
+    "pair_key",
+]

@@ -1,0 +1,387 @@
+"""The Splink model, on DuckDB in process: load a frame, train, score, explain.
+
+One :class:`ResolutionEngine` holds one run: a DuckDB connection (memory limit and threads
+from the settings) with the run's records in a ``records`` table, derived columns added
+(first forename, forename groups for nicknames, validated dates, identifiers in one
+spelling). It trains a model (u by random sampling, m by expectation maximisation) or loads
+a stored one, and scores candidate pairs, either all of them or only those that involve new
+records (``predict_within`` the new records and ``predict_between`` new and existing), so an
+ingest is resolved without re-running everything.
+
+Every scored pair carries its waterfall: for each comparison, the level reached and the
+match weight it contributed (``log2`` of its Bayes factor, term-frequency adjustment
+included). The scores are a model's assessment, never facts (DSR-2).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import pandas as pd
+from splink import DuckDBAPI, Linker
+
+from clearsight.errors import ResolutionError
+from clearsight.resolution.deterministic import conflict_sql, strong_edges_sql, twin_sql
+from clearsight.resolution.nicknames import variant_rows
+from clearsight.resolution.settings import (
+    UNIQUE_ID,
+    ResolutionSpec,
+    Thresholds,
+    comparison_labels,
+    splink_settings,
+    training_rules,
+)
+
+#: what every stored explanation says about itself (DSR-2)
+ASSESSMENT_NOTE = "a model's assessment of how likely two records are one entity, not a fact"
+
+_MEMORY = re.compile(r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.I)
+
+Progress = Callable[[str], None]
+
+
+def _no_progress(step: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """DuckDB resources for one run (from the ``duckdb_memory_limit`` and ``duckdb_threads`` settings)."""
+
+    memory_limit: str = "4GB"
+    threads: int = 2
+
+    def validate(self) -> EngineOptions:
+        if not _MEMORY.match(self.memory_limit.strip()):
+            raise ResolutionError(f"duckdb_memory_limit must look like '4GB' or '512MB' (got {self.memory_limit!r})")
+        if self.threads < 1:
+            raise ResolutionError(f"duckdb_threads must be at least 1 (got {self.threads})")
+        return self
+
+
+@dataclass
+class TrainedModel:
+    """A trained Splink model (its JSON) and what training measured."""
+
+    model: dict[str, Any]
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+def normalise_identifier(value: str | None) -> str | None:
+    """One spelling of an identifier: upper case, no spaces; None when empty."""
+    if value is None:
+        return None
+    out = re.sub(r"\s+", "", str(value)).upper()
+    return out or None
+
+
+def _identifier_sql(col: str) -> str:
+    return f"nullif(upper(regexp_replace(\"{col}\", '\\s+', '', 'g')), '')"
+
+
+class ResolutionEngine:
+    """One resolution run's DuckDB database; see the module docstring."""
+
+    def __init__(self, spec: ResolutionSpec, options: EngineOptions | None = None) -> None:
+        self.spec = spec
+        self.options = (options or EngineOptions()).validate()
+        self.con = duckdb.connect(":memory:")
+        self._exec(f"SET memory_limit = '{self.options.memory_limit.strip()}'")
+        self._exec(f"SET threads = {int(self.options.threads)}")
+        self._exec("SET preserve_insertion_order = false")
+        self.present: set[str] = set()
+        self.count = 0
+        self._db_api: DuckDBAPI | None = None
+        self._linker: Linker | None = None
+        self._settings: dict[str, Any] | None = None
+        self.timings: dict[str, float] = {}
+
+    # -- records ---------------------------------------------------------------------
+    def load(self, frame: pd.DataFrame) -> int:
+        """Load the records (``unique_id`` plus the spec's frame columns); return how many."""
+        if UNIQUE_ID not in frame.columns:
+            raise ResolutionError("the records to resolve have no unique_id column")
+        cols = [c for c in self.spec.fields if c != UNIQUE_ID]
+        missing = [c for c in cols if c not in frame.columns]
+        frame = frame.assign(**{c: None for c in missing}) if missing else frame
+        self.con.register("raw_input", frame[[UNIQUE_ID, *cols]])
+        selects = [f"CAST({UNIQUE_ID} AS VARCHAR) AS {UNIQUE_ID}"]
+        if self.spec.model:
+            full = "nullif(trim(lower(CAST(full_name AS VARCHAR))), '')"
+            selects += [
+                "nullif(split_part(trim(lower(coalesce(CAST(forename AS VARCHAR), "
+                f"CASE WHEN contains({full}, ' ') THEN split_part({full}, ' ', 1) END))), ' ', 1), '') AS forename",
+                "nullif(trim(lower(coalesce(CAST(surname AS VARCHAR), "
+                f"CASE WHEN contains({full}, ' ') THEN regexp_extract({full}, '(\\S+)$', 1) ELSE {full} END))), '') AS surname",
+                "CASE WHEN regexp_full_match(trim(CAST(dob AS VARCHAR)), '\\d{4}(-\\d{2}(-\\d{2})?)?') "
+                "THEN trim(CAST(dob AS VARCHAR)) END AS dob",
+                "CASE WHEN lower(trim(CAST(gender AS VARCHAR))) IN ('male', 'female', 'other') "
+                "THEN lower(trim(CAST(gender AS VARCHAR))) END AS gender",
+                "nullif(upper(trim(CAST(postcode AS VARCHAR))), '') AS postcode",
+                "nullif(lower(trim(CAST(address AS VARCHAR))), '') AS address",
+                "nullif(regexp_replace(CAST(phone AS VARCHAR), '\\s+', '', 'g'), '') AS phone",
+                "nullif(lower(trim(CAST(email AS VARCHAR))), '') AS email",
+            ]
+            derived = {"forename", "surname", "dob", "gender", "postcode", "address", "phone", "email", "full_name"}
+            ids = [c for c in cols if c not in derived]
+        else:
+            ids = cols
+        selects += [f"{_identifier_sql(c)} AS \"{c}\"" for c in ids]
+        self._exec(f"CREATE OR REPLACE TEMP VIEW cleaned AS SELECT {', '.join(selects)} FROM raw_input")
+        if self.spec.model:
+            self._exec("CREATE OR REPLACE TABLE nick (name VARCHAR, grp VARCHAR)")
+            self.con.executemany("INSERT INTO nick VALUES (?, ?)", [list(r) for r in variant_rows()]).fetchall()
+            self._exec(
+                "CREATE OR REPLACE TABLE records AS SELECT c.*, coalesce(g.groups, CASE WHEN c.forename IS NOT NULL "
+                "THEN [c.forename] END) AS forename_groups, coalesce(g.groups[1], c.forename) AS forename_canon, "
+                "list_distinct(string_split(c.address, ' ')) AS address_tokens "
+                "FROM cleaned c LEFT JOIN (SELECT name, list(grp ORDER BY grp) AS groups FROM nick GROUP BY name) g "
+                "ON g.name = c.forename"
+            )
+        else:
+            self._exec("CREATE OR REPLACE TABLE records AS SELECT * FROM cleaned")
+        self.con.unregister("raw_input")
+        dupes = self.con.execute(f"SELECT count(*) - count(DISTINCT {UNIQUE_ID}) FROM records").fetchall()[0]
+        if dupes and dupes[0]:
+            raise ResolutionError(f"{dupes[0]} records share an id with another; each source record must appear once")
+        check = [c for c in self.con.execute("SELECT * FROM records LIMIT 0").fetchdf().columns if c != UNIQUE_ID]
+        counts = self.con.execute(
+            f"SELECT count(*), {', '.join(f'count({json.dumps(c)})' for c in check)} FROM records"
+        ).fetchall()[0]
+        assert counts is not None
+        self.count = int(counts[0])
+        self.present = {c for c, n in zip(check, counts[1:], strict=True) if n}
+        return self.count
+
+    def identifiers(self, ids: Sequence[str] | None = None) -> dict[str, dict[str, str]]:
+        """entity id -> {strong identifier: value} for records carrying any (optionally only ``ids``)."""
+        cols = [c for c in self.spec.strong_identifiers if c in self.present]
+        if not cols:
+            return {}
+        where = " OR ".join(f'"{c}" IS NOT NULL' for c in cols)
+        sql = f"SELECT {UNIQUE_ID}, {', '.join(json.dumps(c) for c in cols)} FROM records WHERE ({where})"
+        if ids is not None:
+            self.con.register("wanted", pd.DataFrame({"id": list(ids)}))
+            sql += f" AND {UNIQUE_ID} IN (SELECT id FROM wanted)"
+        rows = self.con.execute(sql).fetchall()
+        if ids is not None:
+            self.con.unregister("wanted")
+        return {r[0]: {c: v for c, v in zip(cols, r[1:], strict=True) if v is not None} for r in rows}
+
+    # -- model -----------------------------------------------------------------------
+    def _linker_for(self, settings: Mapping[str, Any]) -> Linker:
+        if self._db_api is None:
+            self._db_api = DuckDBAPI(connection=self.con)
+        sdf = self._db_api.register("records", table_name="records_in")
+        return Linker(sdf, dict(settings), log_level=logging.ERROR)
+
+    def train(self, progress: Progress = _no_progress) -> TrainedModel:
+        """Train a model on the loaded records (u by random sampling, m by EM)."""
+        settings = splink_settings(self.spec, self.present)
+        linker = self._linker_for(settings)
+        metrics: dict[str, Any] = {"records": self.count, "columns": sorted(self.present)}
+        prior_rules, em_rules = training_rules(self.present)
+        started = time.perf_counter()
+        if prior_rules:
+            progress("estimating how often two random records match")
+            try:
+                linker.training.estimate_probability_two_random_records_match(prior_rules, recall=0.7)
+                metrics["prior"] = "estimated from deterministic rules (recall 0.7)"
+            except Exception as exc:  # too few records for the rules to find any pair
+                metrics["prior"] = f"kept the default ({type(exc).__name__}: {exc})"
+        progress("estimating u by random sampling")
+        linker.training.estimate_u_using_random_sampling(max_pairs=self.spec.max_pairs_u, seed=42)
+        self.timings["u"] = time.perf_counter() - started
+        em: list[dict[str, Any]] = []
+        if self.count >= self.spec.min_records_for_em:
+            for rule in em_rules:
+                progress(f"expectation maximisation blocked on {rule}")
+                t0 = time.perf_counter()
+                try:
+                    linker.training.estimate_parameters_using_expectation_maximisation(
+                        rule, estimate_without_term_frequencies=True, max_pairs=self.spec.max_pairs_em
+                    )
+                    em.append({"blocking_rule": rule, "seconds": round(time.perf_counter() - t0, 2)})
+                except Exception as exc:  # a session with too few pairs to estimate from
+                    em.append({"blocking_rule": rule, "skipped": f"{type(exc).__name__}: {exc}"})
+            metrics["m"] = "expectation maximisation"
+        else:
+            metrics["m"] = (
+                f"priors from the spec: {self.count} records is fewer than the "
+                f"{self.spec.min_records_for_em} needed to estimate m reliably"
+            )
+        metrics["em_sessions"] = em
+        self.timings["train"] = time.perf_counter() - started
+        model = linker.misc.save_model_to_json()
+        self._linker = linker
+        self._settings = model
+        return TrainedModel(model=model, metrics=metrics)
+
+    def use_model(self, model: Mapping[str, Any]) -> None:
+        """Score with a stored model instead of training one."""
+        self._settings = dict(model)
+        self._linker = self._linker_for(model)
+
+    # -- scoring -----------------------------------------------------------------------
+    def _explanation_sql(self, table: str) -> str:
+        """SQL building the compact waterfall of each pair: comparison -> [level, match weight].
+
+        Splink gives each comparison's match weight (``mw_<name>``, plus ``mw_tf_adj_<name>``
+        for term-frequency adjusted levels); the level is recovered from the model, whose
+        levels each have their own weight ``log2(m / u)``.
+        """
+        assert self._settings is not None
+        cols = set(self.con.execute(f"SELECT * FROM {table} LIMIT 0").fetchdf().columns)
+        prior = float(self._settings.get("probability_two_random_records_match", 0.0001))
+        prior_w = math.log2(prior / (1 - prior))
+        items = []
+        for comp in self._settings.get("comparisons", []):
+            name = str(comp["output_column_name"])
+            if f"mw_{name}" not in cols:
+                continue
+            cases = []
+            for level in comp["comparison_levels"]:
+                label = _sql_str(str(level.get("label_for_charts", "")))
+                if level.get("is_null_level"):
+                    continue
+                m, u = level.get("m_probability"), level.get("u_probability")
+                if m and u:
+                    cases.append(f"WHEN abs(\"mw_{name}\" - ({math.log2(m / u)!r})) < 1e-9 THEN {label}")
+            label_sql = f"CASE WHEN \"mw_{name}\" = 0 THEN 'missing or neutral' {' '.join(cases)} ELSE 'level' END"
+            tf = f' + coalesce("mw_tf_adj_{name}", 0)' if f"mw_tf_adj_{name}" in cols else ""
+            items.append(f"{_sql_str(name)}, json_array({label_sql}, round(\"mw_{name}\"{tf}, 2))")
+        return (
+            f"json_object('kind', 'assessment', 'prior', {round(prior_w, 2)}, 'comparisons', "
+            f"json_object({', '.join(items)}))::VARCHAR"
+        )
+
+    def score(self, thresholds: Thresholds, *, new_ids: Sequence[str] | None = None, progress: Progress = _no_progress) -> int:
+        """Score candidate pairs into the ``scored`` table; with ``new_ids`` only pairs touching them.
+
+        Returns:
+            How many pairs scored at or above the bottom of the review band.
+        """
+        if self._linker is None:
+            raise ResolutionError("no model to score with: train one or load a stored one first")
+        linker = self._linker
+        started = time.perf_counter()
+        floor = thresholds.review_low
+        if new_ids is None:
+            progress("scoring candidate pairs")
+            pred = linker.inference.predict(threshold_match_probability=floor)
+            tables = [pred.physical_name]
+        else:
+            progress(f"scoring {len(new_ids):,} new records against the rest")
+            assert self._db_api is not None
+            self.con.register("new_ids", pd.DataFrame({"id": list(new_ids)}))
+            self._exec(f"CREATE OR REPLACE TABLE records_new AS SELECT * FROM records WHERE {UNIQUE_ID} IN (SELECT id FROM new_ids)")
+            self._exec(f"CREATE OR REPLACE TABLE records_old AS SELECT * FROM records WHERE {UNIQUE_ID} NOT IN (SELECT id FROM new_ids)")
+            self.con.unregister("new_ids")
+            for comp in self._settings.get("comparisons", []) if self._settings else []:
+                for level in comp["comparison_levels"]:
+                    col = level.get("tf_adjustment_column")
+                    if col:
+                        linker.table_management.compute_tf_table(col)
+            new_sdf = self._db_api.register("records_new", table_name=f"records_new_{time.monotonic_ns()}")
+            old_sdf = self._db_api.register("records_old", table_name=f"records_old_{time.monotonic_ns()}")
+            within = linker.inference.predict_within(new_sdf, threshold_match_probability=floor, warning_mode="never")
+            between = linker.inference.predict_between(new_sdf, old_sdf, threshold_match_probability=floor, warning_mode="never")
+            tables = [within.physical_name, between.physical_name]
+        parts = []
+        for table in tables:
+            parts.append(
+                f"SELECT least(unique_id_l, unique_id_r) AS left_id, greatest(unique_id_l, unique_id_r) AS right_id, "
+                f"match_weight, match_probability, {self._explanation_sql(table)} AS explanation FROM {table}"
+            )
+        self._exec(f"CREATE OR REPLACE TABLE scored AS {' UNION ALL '.join(parts)}")
+        self.timings["predict"] = time.perf_counter() - started
+        row = self.con.execute("SELECT count(*) FROM scored").fetchall()[0]
+        return int(row[0]) if row else 0
+
+    def pairs(self, thresholds: Thresholds, *, model_version: str, new_ids: Sequence[str] | None = None) -> pd.DataFrame:
+        """Pairs worth keeping, with their status: 'merge', 'review' or 'blocked'.
+
+        Model pairs take their status from the thresholds; pairs sharing a strong identifier
+        are merged without the model; a pair whose strong identifiers conflict, or that the
+        twin rule separates, is blocked whatever its score.
+
+        Returns:
+            Columns left_id, right_id, match_weight, match_probability, explanation, method,
+            status, reason, model_version.
+        """
+        have_scored = self.spec.model and self._linker is not None
+        strong = strong_edges_sql(self.spec, self.present)
+        if not have_scored:
+            self._exec(
+                "CREATE OR REPLACE TABLE scored (left_id VARCHAR, right_id VARCHAR, match_weight DOUBLE, "
+                "match_probability DOUBLE, explanation VARCHAR)"
+            )
+        if strong is None:
+            strong = "SELECT NULL::VARCHAR AS left_id, NULL::VARCHAR AS right_id, NULL::VARCHAR AS identifiers WHERE false"
+        if new_ids is not None:
+            self.con.register("new_ids2", pd.DataFrame({"id": list(new_ids)}))
+            strong = f"SELECT * FROM ({strong}) WHERE left_id IN (SELECT id FROM new_ids2) OR right_id IN (SELECT id FROM new_ids2)"
+        rule_note = "linked because both records carry the same "
+        sql = f"""
+        CREATE OR REPLACE TABLE pairs AS
+        WITH d AS ({strong}),
+        u AS (
+            SELECT d.left_id, d.right_id, coalesce(s.match_weight, 0.0) AS match_weight, 1.0 AS match_probability,
+                   json_object('kind', 'rule', 'rule', '{rule_note}' || d.identifiers,
+                               'model', CASE WHEN s.explanation IS NOT NULL THEN json(s.explanation) END,
+                               'model_probability', s.match_probability)::VARCHAR AS explanation,
+                   'deterministic' AS method
+            FROM d LEFT JOIN scored s ON s.left_id = d.left_id AND s.right_id = d.right_id
+            UNION ALL
+            SELECT s.left_id, s.right_id, s.match_weight, s.match_probability, s.explanation, 'model' AS method
+            FROM scored s ANTI JOIN d ON s.left_id = d.left_id AND s.right_id = d.right_id
+        ),
+        judged AS (
+            SELECT u.*, {conflict_sql(self.spec, self.present)} AS conflicts, {twin_sql(self.spec, self.present)} AS twin
+            FROM u JOIN records l ON l.{UNIQUE_ID} = u.left_id JOIN records r ON r.{UNIQUE_ID} = u.right_id
+        ),
+        status AS (
+            SELECT *, CASE
+                WHEN conflicts <> '' THEN 'blocked'
+                WHEN method = 'model' AND twin THEN 'blocked'
+                WHEN method = 'deterministic' THEN 'merge'
+                WHEN match_probability >= {thresholds.merge} THEN 'merge'
+                WHEN match_probability >= {thresholds.review_low} AND match_probability < {thresholds.review_top} THEN 'review'
+            END AS status,
+            CASE
+                WHEN conflicts <> '' THEN 'conflicting ' || conflicts
+                WHEN method = 'model' AND twin THEN 'twin rule: same surname and date of birth, different forename'
+                ELSE ''
+            END AS reason
+            FROM judged
+        )
+        SELECT left_id, right_id, match_weight, match_probability, explanation, method, status, reason,
+               '{model_version}' AS model_version
+        FROM status WHERE status IS NOT NULL
+        """
+        self._exec(sql)
+        if new_ids is not None:
+            self.con.unregister("new_ids2")
+        return self.con.execute("SELECT * FROM pairs ORDER BY left_id, right_id").fetchdf()
+
+    def _exec(self, sql: str, params: Any = None) -> None:
+        """Run a statement and consume its result (DuckDB refuses new work while one is pending)."""
+        self.con.execute(sql, params).fetchall()
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _sql_str(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+__all__ = ["ASSESSMENT_NOTE", "EngineOptions", "ResolutionEngine", "TrainedModel", "normalise_identifier"]
