@@ -146,9 +146,11 @@ class _Sql:
     def __init__(self, mark: str) -> None:
         cols = ", ".join(f'"{c}"' for c in _LOG_COLUMNS)
         self.last = "SELECT seq, entry_hash FROM audit_log ORDER BY seq DESC LIMIT 1"
-        self.insert = f"INSERT INTO audit_log ({cols}) VALUES ({', '.join([mark] * len(_LOG_COLUMNS))})"
-        self.node = f"SELECT hash FROM audit_nodes WHERE level = {mark} AND idx = {mark}"
-        self.insert_node = f"INSERT INTO audit_nodes (level, idx, hash) VALUES ({mark}, {mark}, {mark})"
+        # only constants and the driver's placeholder are formatted in: no values
+        marks = ", ".join([mark] * len(_LOG_COLUMNS))
+        self.insert = f"INSERT INTO audit_log ({cols}) VALUES ({marks})"  # noqa: S608
+        self.node = f"SELECT hash FROM audit_nodes WHERE level = {mark} AND idx = {mark}"  # noqa: S608
+        self.insert_node = f"INSERT INTO audit_nodes (level, idx, hash) VALUES ({mark}, {mark}, {mark})"  # noqa: S608
 
 
 _SQL = {"sqlite": _Sql("?"), "postgresql": _Sql("%s")}
@@ -267,13 +269,13 @@ def iter_entries(conn: Connection, *, batch: int = 50_000) -> Iterator[AuditEntr
         if not rows:
             return
         for row in rows:
-            yield AuditEntry(*row)
+            yield _entry(row)
         last = int(rows[-1][0])
 
 
 def get_entry(conn: Connection, seq: int) -> AuditEntry | None:
     row = conn.execute(select(*_COLUMNS).where(t.audit_log.c.seq == seq)).first()
-    return None if row is None else AuditEntry(*row)
+    return None if row is None else _entry(row)
 
 
 def search(
@@ -302,7 +304,11 @@ def search(
     if entity:
         q = q.where(t.audit_log.c.subjects.contains(f'"{entity}"', autoescape=True))
     q = q.order_by(t.audit_log.c.seq.desc()).limit(limit)
-    return [AuditEntry(*row) for row in conn.execute(q)]
+    return [_entry(row) for row in conn.execute(q)]
+
+
+def _entry(row: Any) -> AuditEntry:
+    return AuditEntry(*tuple(row))
 
 
 class SqlNodeStore:
@@ -320,7 +326,7 @@ class SqlNodeStore:
     def size(self) -> int:
         if self._size is None:
             # the highest leaf index, found through the primary key (no scan)
-            top = self._conn.execute(
+            top: int | None = self._conn.execute(
                 select(func.max(t.audit_nodes.c.idx)).where(t.audit_nodes.c.level == 0)
             ).scalar_one()
             self._size = 0 if top is None else int(top) + 1
@@ -343,8 +349,8 @@ class SqlNodeStore:
         q = select(t.audit_nodes.c.level, t.audit_nodes.c.idx, t.audit_nodes.c.hash).where(
             tuple_(t.audit_nodes.c.level, t.audit_nodes.c.idx).in_(wanted)
         )
-        for level, idx, h in self._conn.execute(q):
-            self._cache[(int(level), int(idx))] = bytes(h)
+        for row in self._conn.execute(q):
+            self._cache[(int(row[0]), int(row[1]))] = bytes(row[2])
 
 
 class _Recorder:

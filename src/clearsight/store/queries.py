@@ -63,6 +63,16 @@ class LinkRecord:
     marking_id: str
 
 
+def _t(row: Any) -> Any:
+    """A result row as a plain tuple (typed loosely for unpacking into records)."""
+    return tuple(row)
+
+
+def _statement(row: Any) -> StatementRecord:
+    values: Any = tuple(row)
+    return StatementRecord(*values[:-1], current=bool(values[-1]))
+
+
 def _chunks(ids: Sequence[str]) -> Iterable[Sequence[str]]:
     for i in range(0, len(ids), _CHUNK):
         yield ids[i : i + _CHUNK]
@@ -105,10 +115,10 @@ def entities(
         q = base.order_by(t.entities.c.id)
         if limit is not None:
             q = q.limit(limit)
-        out = [EntityRecord(*row) for row in conn.execute(q)]
+        out = [EntityRecord(*_t(row)) for row in conn.execute(q)]
     else:
         for chunk in _chunks(list(dict.fromkeys(ids))):
-            out.extend(EntityRecord(*row) for row in conn.execute(base.where(t.entities.c.id.in_(chunk))))
+            out.extend(EntityRecord(*_t(row)) for row in conn.execute(base.where(t.entities.c.id.in_(chunk))))
         order = {i: n for n, i in enumerate(ids)}
         out.sort(key=lambda e: order.get(e.id, 0))
         if limit is not None:
@@ -167,7 +177,7 @@ def statements(
     out: list[StatementRecord] = []
     for chunk in _chunks(list(dict.fromkeys(entity_ids))):
         q = base.where(s.c.entity_id.in_(chunk)).order_by(s.c.entity_id, s.c.prop, s.c.first_seen, s.c.value)
-        out.extend(StatementRecord(*row[:-1], current=bool(row[-1])) for row in conn.execute(q))
+        out.extend(_statement(row) for row in conn.execute(q))
     return out
 
 
