@@ -69,8 +69,12 @@ def _t(row: Any) -> Any:
 
 
 def _statement(row: Any) -> StatementRecord:
-    values: Any = tuple(row)
-    return StatementRecord(*values[:-1], current=bool(values[-1]))
+    v = tuple(row)
+    return StatementRecord(
+        id=v[0], entity_id=v[1], schema=v[2], prop=v[3], value=v[4], original=v[5], source=v[6],
+        record_key=v[7], run_id=v[8], first_seen=v[9], last_seen=v[10], kind=v[11], marking_id=v[12],
+        current=bool(v[13]),
+    )
 
 
 def _chunks(ids: Sequence[str]) -> Iterable[Sequence[str]]:
