@@ -115,10 +115,13 @@ def neighbourhood(vg: ViewGraph, start: int, hops: int, window: Window) -> Neigh
     return Neighbourhood(start=start, hops=seen, edges=edges)
 
 
-def _filtered(vg: ViewGraph, window: Window) -> tuple[ig.Graph, list[int]]:
-    """The subgraph of edges passing ``window`` (same vertex ids) and the kept edge ids."""
+def _filtered(vg: ViewGraph, window: Window) -> tuple[ig.Graph, list[int] | None]:
+    """The subgraph of edges passing ``window`` (same vertex ids) and the kept edge ids.
+
+    Unfiltered, the graph itself is used and no edge mapping is needed (``None``).
+    """
     if window.unfiltered:
-        return vg.graph, list(range(vg.graph.ecount()))
+        return vg.graph, None
     keep = [e for e in range(vg.graph.ecount()) if usable_links(vg, e, window)]
     if window.node_schemas:
         allowed = window.node_schemas
@@ -141,7 +144,7 @@ def paths(vg: ViewGraph, a: int, b: int, k: int = 1, window: Window | None = Non
         raw = [p for p in found if p]
     else:
         raw = [p for p in g.get_k_shortest_paths(a, to=b, k=k, output="epath") if p]
-    if g is vg.graph:
+    if kept is None:
         return [list(p) for p in raw]
     return [[kept[e] for e in p] for p in raw]
 

@@ -202,18 +202,23 @@ def _name_channel(
             found[r.canonical_id][first_token] = (best[0], r.prop, best[1])
         schemas[r.canonical_id] = r.schema
         sources[r.canonical_id].add(r.source)
-    if len(sized) > 1 and found:
+    for tok, options in sized[1:]:
+        if not found:
+            break
+        # narrow to canonical entities that matched every word so far (AND, rarest first)
         mem = op.run(si.members, canonical_ids=sorted(found), schema=schema, source=source)
-        rest = op.run(si.keys_of, entity_ids=[m.entity_id for m in mem], kinds=NAME_KINDS)
-        for r in rest:
-            for tok, options in sized[1:]:
-                best = _best(options, r.kind, r.key)
-                if best is None:
-                    continue
-                current = found[r.canonical_id].get(tok)
-                if current is None or best[0] > current[0]:
-                    found[r.canonical_id][tok] = (best[0], r.prop, best[1])
-                    sources[r.canonical_id].add(r.source)
+        rows = op.run(
+            si.key_hits, pairs=[(o[0], o[1]) for o in options], entity_ids=[m.entity_id for m in mem]
+        )
+        for r in rows:
+            best = _best(options, r.kind, r.key)
+            if best is None or r.canonical_id not in found:
+                continue
+            current = found[r.canonical_id].get(tok)
+            if current is None or best[0] > current[0]:
+                found[r.canonical_id][tok] = (best[0], r.prop, best[1])
+                sources[r.canonical_id].add(r.source)
+        found = defaultdict(dict, {c: v for c, v in found.items() if tok in v})
     for canonical, per_token in found.items():
         if len(per_token) < len(tokens):
             continue

@@ -269,8 +269,9 @@ def key_hits(
     pairs: Sequence[tuple[str, str]],
     schema: Sequence[str] | None = None,
     source: Sequence[str] | None = None,
+    entity_ids: Sequence[str] | None = None,
 ) -> list[KeyHit]:
-    """Visible index rows carrying any of the (kind, key) pairs."""
+    """Visible index rows carrying any of the (kind, key) pairs (of ``entity_ids`` only, if given)."""
     if not pairs:
         return []
     k = t.search_keys
@@ -282,7 +283,12 @@ def key_hits(
     for kind, keys in sorted(by_kind.items()):
         for chunk in _chunks(sorted(set(keys))):
             q = base.where(k.c.kind == kind, k.c.key.in_(chunk))
-            out.extend(KeyHit(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in conn.execute(q))
+            if entity_ids is None:
+                out.extend(KeyHit(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in conn.execute(q))
+                continue
+            for ids in _chunks(list(dict.fromkeys(entity_ids))):
+                rows = conn.execute(q.where(k.c.entity_id.in_(ids)))
+                out.extend(KeyHit(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows)
     return out
 
 

@@ -1,0 +1,211 @@
+"""Benchmark search and link analysis at scale, with raw igraph as the in-run reference.
+
+Generates a synthetic population straight into a fresh store with bulk inserts (people
+with names, dates of birth, postcodes and phones; vehicles; crimes with suspects and
+victims; associations and family links), builds the search index and the viewer's
+graph, then times governed queries end to end (audit entry included) and the graph
+algorithm alone against the raw igraph call on the same graph.
+
+Usage:
+    python benchmarks/bench_graph_search.py --people 100000 [--db-url URL] [--queries 300]
+
+Targets (at 10^6 people): search p95 <= 50 ms on SQLite; 2-hop neighbourhood and shortest
+path p95 <= 100 ms; Clearsight path / raw igraph <= 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from clearsight.bootstrap import init_workspace
+from clearsight.governance.audit import utc_now
+from clearsight.governance.context import Context, Purpose
+from clearsight.governance.markings import Marking
+from clearsight.graph import GraphCache, neighbours, path
+from clearsight.graph import analysis as an
+from clearsight.search import refresh_index, search
+from clearsight.settings import load_settings
+from clearsight.store import tables as t
+from clearsight.store.ids import entity_id, link_id, statement_id
+from clearsight.store.writes import ensure_markings, insert_ignore
+
+FORENAMES = ["John", "Mary", "James", "Sarah", "Mohammed", "Aisha", "David", "Emma", "Daniel", "Olivia", "Jack",
+             "Amelia", "Harry", "Isla", "Oliver", "Ava", "Charlie", "Mia", "George", "Grace", "Noah", "Lily",
+             "Leo", "Zara", "Adam", "Ella", "Imran", "Chloe", "Ryan", "Hannah", "Tomasz", "Agnieszka", "Kwame",
+             "Priya", "Arjun", "Fatima", "Liam", "Sophie", "Ethan", "Ruby"]
+SURNAMES = ["Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel", "Khan",
+            "Robinson", "Wright", "Thompson", "Evans", "Walker", "White", "Roberts", "Green", "Hall", "Wood",
+            "Jackson", "Clarke", "Hussain", "Ahmed", "Begum", "Kowalski", "Nowak", "Mensah", "Singh", "Shah",
+            "Hughes", "Edwards", "Lewis", "Harris", "Martin", "Cooper", "King", "Lee", "Baker", "Hill"]
+DISTRICTS = ["LS1", "LS2", "LS6", "LS7", "LS8", "LS9", "LS11", "BD1", "BD3", "BD7", "WF1", "WF10", "HX1", "HD1"]
+RUN = "bench"
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    out = fn()
+    return (time.perf_counter() - start) * 1000.0, out
+
+
+def generate(ws: Any, people: int, seed: int) -> dict[str, Any]:
+    """Bulk-insert a population; return what queries need (names, phones, VRMs, ids)."""
+    rng = random.Random(seed)
+    now = utc_now()
+    marking = Marking()
+    ents: list[dict[str, Any]] = []
+    stmts: list[dict[str, Any]] = []
+    links: list[dict[str, Any]] = []
+    sample: dict[str, Any] = {"names": [], "phones": [], "vrms": [], "people": []}
+
+    def entity(schema: str, key: str, props: dict[str, str]) -> str:
+        eid = entity_id("bench", schema, key)
+        ents.append({"id": eid, "schema": schema, "source": "bench", "record_key": key, "marking_id": marking.id,
+                     "first_run": RUN, "last_run": RUN, "first_seen": now, "last_seen": now})
+        for prop, value in props.items():
+            stmts.append({"id": statement_id(eid, prop, value), "entity_id": eid, "schema": schema, "prop": prop,
+                          "value": value, "original": value, "match_key": value.casefold(), "source": "bench",
+                          "record_key": key, "run_id": RUN, "first_seen": now, "last_seen": now, "marking_id": marking.id})
+        return eid
+
+    def link(schema: str, a: str, b: str, key: str, props: dict[str, str] | None = None) -> None:
+        links.append({"id": link_id("bench", schema, a, b, key), "schema": schema, "source_id": a, "target_id": b,
+                      "properties": json.dumps(props or {}), "source": "bench", "record_key": key, "run_id": RUN,
+                      "first_seen": now, "last_seen": now, "marking_id": marking.id})
+
+    person_ids: list[str] = []
+    for i in range(people):
+        fore, sur = rng.choice(FORENAMES), rng.choice(SURNAMES)
+        district = rng.choice(DISTRICTS)
+        postcode = f"{district} {rng.randint(1, 9)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"
+        pid = entity("Person", f"p{i}", {"name": f"{fore} {sur}", "forename": fore, "surname": sur,
+                                         "birthDate": f"{rng.randint(1950, 2005)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+                                         "postcode": postcode})
+        person_ids.append(pid)
+        if len(sample["names"]) < 2000:
+            sample["names"].append((fore, sur))
+        if rng.random() < 0.5:
+            number = f"+447700{i % 1000000:06d}" if i < 1000 else f"+4479{rng.randint(10**8, 10**9 - 1)}"
+            ph = entity("Phone", f"ph{i}", {"number": number})
+            link("PhoneUse", pid, ph, f"pu{i}")
+            if len(sample["phones"]) < 500:
+                sample["phones"].append(number)
+        if rng.random() < 0.3:
+            vrm = f"{rng.choice('ABCDEFGHKLMNOPRSVWY')}{rng.choice('ABCDEFGHJKLMNOPRSTUVWXY')}{rng.randint(10, 73)}" \
+                  f"{''.join(rng.choice('ABCDEFGHJKLMNOPRSTUVWXYZ') for _ in range(3))}"
+            v = entity("Vehicle", f"v{i}", {"registration": vrm})
+            link("Keepership", pid, v, f"k{i}")
+            if len(sample["vrms"]) < 500:
+                sample["vrms"].append(vrm)
+    for i in range(people // 2):
+        crime = entity("Crime", f"c{i}", {"crimeType": rng.choice(["Burglary", "Robbery", "Vehicle crime", "Drugs"]),
+                                          "month": f"20{rng.randint(18, 25)}-{rng.randint(1, 12):02d}"})
+        for j, who in enumerate(rng.sample(person_ids, k=rng.randint(1, 3))):
+            link("Involvement", who, crime, f"i{i}-{j}", {"category": rng.choice(["suspect", "suspect", "offender", "victim", "witness"])})
+    for i in range(int(people * 1.5)):
+        a = rng.randrange(people)
+        # mostly local ties (people near each other in the list), some long ones
+        b = (a + rng.randint(1, 50)) % people if rng.random() < 0.85 else rng.randrange(people)
+        if a != b:
+            link("Association", person_ids[a], person_ids[b], f"a{i}")
+    sample["people"] = person_ids
+    with ws.store.begin() as conn:
+        ensure_markings(conn, [{"id": marking.id, "classification": marking.classification, "level": marking.level,
+                                "descriptors": "", "caveats": "", "groups": ""}])
+        conn.execute(insert_ignore(conn, t.sources).values(name="bench", created_at=now, created_by="bench"))
+        for table, rows in ((t.entities, ents), (t.statements, stmts), (t.links, links)):
+            for i in range(0, len(rows), 20000):
+                conn.execute(insert_ignore(conn, table), rows[i : i + 20000])
+    return {**sample, "entities": len(ents), "statements": len(stmts), "links": len(links)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--people", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--db-url", default="")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="cs-bench-"))
+    settings = load_settings(environ={}, workspace=folder, db_url=args.db_url or None, user="bench")
+    ws = init_workspace(settings, user="bench")
+    ctx = Context(user="bench", roles=frozenset({"analyst"}), clearance="OFFICIAL-SENSITIVE",
+                  groups=frozenset({"local"}), purpose=Purpose.parse("INTELLIGENCE: benchmark of search and graph"))
+    gov = ws.governance
+    figures: dict[str, Any] = {"people": args.people, "backend": ws.store.dialect}
+
+    ms, data = timed(lambda: generate(ws, args.people, args.seed))
+    figures.update(entities=data["entities"], statements=data["statements"], links=data["links"], generate_s=round(ms / 1000, 1))
+    ms, report = timed(lambda: refresh_index(gov, ctx))
+    figures["index_build_s"] = round(ms / 1000, 1)
+    figures["index_keys"] = report.keys
+
+    rng = random.Random(args.seed + 1)
+    queries: list[str] = []
+    for n in range(args.queries):
+        fore, sur = rng.choice(data["names"])
+        kind = n % 6
+        if kind == 0:
+            queries.append(f"{fore} {sur}")
+        elif kind == 1:
+            queries.append(f"{sur}, {fore}")
+        elif kind == 2:
+            queries.append(f"{fore[0]} {sur}")
+        elif kind == 3:
+            queries.append(f"{fore} {sur[:-1] + 'e' if len(sur) > 4 else sur}")
+        elif kind == 4:
+            number = rng.choice(data["phones"])
+            queries.append("0" + number[3:8] + " " + number[8:])
+        else:
+            vrm = rng.choice(data["vrms"])
+            queries.append(vrm[:4] + " " + vrm[4:])
+    search(gov, ctx, queries[0], limit=20)  # warm caches
+    lat = [timed(lambda q=q: search(gov, ctx, q, limit=20))[0] for q in queries]
+    figures["search_p50_ms"] = round(statistics.median(lat), 1)
+    figures["search_p95_ms"] = round(pct(lat, 0.95), 1)
+
+    cache = GraphCache(folder / "cache" / "graph")
+    people = data["people"]
+    ms, _ = timed(lambda: neighbours(gov, ctx, people[0], hops=1, cache=cache))
+    figures["graph_build_s"] = round(ms / 1000, 2)
+    vg = next(iter(cache._memory.values()))
+    figures["graph_nodes"] = vg.graph.vcount()
+    figures["graph_edges"] = vg.graph.ecount()
+    pairs = [(rng.choice(people), rng.choice(people)) for _ in range(max(50, args.queries // 3))]
+    hood = [timed(lambda a=a: neighbours(gov, ctx, a, hops=2, cache=cache))[0] for a, _ in pairs]
+    figures["neighbours_2hop_p50_ms"] = round(statistics.median(hood), 1)
+    figures["neighbours_2hop_p95_ms"] = round(pct(hood, 0.95), 1)
+    paths = [timed(lambda a=a, b=b: path(gov, ctx, a, b, cache=cache))[0] for a, b in pairs]
+    figures["path_p50_ms"] = round(statistics.median(paths), 1)
+    figures["path_p95_ms"] = round(pct(paths, 0.95), 1)
+
+    # the algorithm alone: Clearsight's path function vs the raw igraph call, same graph
+    idx = [(vg.index[a], vg.index[b]) for a, b in pairs if a in vg.index and b in vg.index]
+    window = an.Window()
+    ours = [timed(lambda a=a, b=b: an.paths(vg, a, b, 1, window))[0] for a, b in idx]
+    raw = [timed(lambda a=a, b=b: vg.graph.get_shortest_paths(a, to=b, output="epath"))[0] for a, b in idx]
+    figures["path_compute_p50_ms"] = round(statistics.median(ours), 3)
+    figures["raw_igraph_p50_ms"] = round(statistics.median(raw), 3)
+    figures["ratio_path_to_raw_igraph"] = round(statistics.median(ours) / statistics.median(raw), 2)
+    figures["ratio_end_to_end_path_to_raw_igraph"] = round(statistics.median(paths) / statistics.median(raw), 1)
+    ms, _ = timed(lambda: an.paths(vg, idx[0][0], idx[0][1], 3, window))
+    figures["k3_paths_ms"] = round(ms, 1)
+    for key, value in figures.items():
+        print(f"{key:40s} {value}")
+    ws.close()
+
+
+if __name__ == "__main__":
+    main()
