@@ -70,7 +70,7 @@ class _Value:
     """A compiled value getter with its normalisation cache and counters."""
 
     __slots__ = (
-        "cache", "counts", "field", "fmt", "get", "kind", "marking", "marking_id", "name", "on_invalid", "pos", "prefix",
+        "cache", "counts", "field", "fmt", "get", "kind", "label", "marking", "marking_id", "name", "on_invalid", "pos", "prefix", "target",
         "prop", "required", "spec",
     )
 
@@ -79,10 +79,13 @@ class _Value:
         self.spec = spec
         self.prop = prop
         self.name = prop.name
+        self.target = field_name.split(" <- ", 1)[0]
         self.fmt = spec.format
         self.required = spec.required
         self.on_invalid = spec.on_invalid
         self.field = field_name
+        # what reports name: the source column (or template) the value came from
+        self.label = spec.label
         self.marking = marking
         self.marking_id = marking.id
         self.kind = kind
@@ -105,7 +108,7 @@ class _Value:
             value = self.prop.clean(raw, fmt=self.fmt)
             hit = (value, self.prop.type.match_key(value))
         except InvalidValue as exc:
-            hit = (_INVALID, exc.reason)
+            hit = (_INVALID, f"{exc.reason} ({self.target})")
         if len(self.cache) >= CACHE_LIMIT:
             self.cache.clear()
         self.cache[raw] = hit
@@ -291,9 +294,9 @@ class RowTransformer:
 
     def _record_key(self, row: Sequence[Any]) -> str | None:
         parts = [(row[p] or "").strip() for p in self.key_pos]
-        if any(parts):
+        if parts and all(parts):
             return "|".join(parts)
-        if self.fallback is None:
+        if self.fallback is None or any(parts):
             return None
         content = "\x1f".join((row[p] or "").strip() for p in self.mapped_pos)
         digest = hashlib.sha1(content.encode("utf-8"), usedforsecurity=False).hexdigest()[:20]
@@ -317,7 +320,8 @@ class RowTransformer:
         record_key = self._record_key(row)
         if record_key is None:
             batch.rows_rejected += 1
-            return [Rejection(loc, row_no, ", ".join(self.mapping.record_key), "", "the record key is missing")]
+            empty = [c for c, p in zip(self.mapping.record_key, self.key_pos, strict=True) if not (row[p] or "").strip()]
+            return [Rejection(loc, row_no, ", ".join(empty), "", "missing record key")]
         problems: list[Rejection] = []
         source = self.source
         made: dict[str, str] = {}
@@ -359,7 +363,7 @@ class RowTransformer:
                 if raw is None:
                     counts[1] += 1
                     if v.required:
-                        problems.append(Rejection(loc, row_no, v.field, "", f"{v.name} is required but empty"))
+                        problems.append(Rejection(loc, row_no, v.label, "", f"{v.target} is required but empty"))
                     continue
                 counts[0] += 1
                 hit = v.cache.get(raw)
@@ -368,9 +372,9 @@ class RowTransformer:
                     counts[2] += 1
                     if v.on_invalid == "drop":
                         counts[3] += 1
-                        problems.append(Rejection(loc, row_no, v.field, _clip(raw), f"{match_key}; value dropped", "warning"))
+                        problems.append(Rejection(loc, row_no, v.label, _clip(raw), f"{match_key}; value dropped", "warning"))
                     else:
-                        problems.append(Rejection(loc, row_no, v.field, _clip(raw), str(match_key)))
+                        problems.append(Rejection(loc, row_no, v.label, _clip(raw), str(match_key)))
                     continue
                 stmts.append(
                     (sha1(("s\x1f" + eid + v.prefix + value).encode(), usedforsecurity=False).hexdigest(), eid, schema,
@@ -396,7 +400,7 @@ class RowTransformer:
                     if raw is None:
                         v.counts[1] += 1
                         if v.required:
-                            problems.append(Rejection(loc, row_no, v.field, "", f"{v.name} is required but empty"))
+                            problems.append(Rejection(loc, row_no, v.label, "", f"{v.target} is required but empty"))
                             skip = True
                         props.append("")
                         continue
@@ -406,10 +410,10 @@ class RowTransformer:
                         v.counts[2] += 1
                         if v.on_invalid == "drop":
                             v.counts[3] += 1
-                            problems.append(Rejection(loc, row_no, v.field, _clip(raw), f"{reason}; value dropped", "warning"))
+                            problems.append(Rejection(loc, row_no, v.label, _clip(raw), f"{reason}; value dropped", "warning"))
                             props.append("")
                             continue
-                        problems.append(Rejection(loc, row_no, v.field, _clip(raw), str(reason)))
+                        problems.append(Rejection(loc, row_no, v.label, _clip(raw), str(reason)))
                         skip = True
                         continue
                     props.append(value)
@@ -422,7 +426,7 @@ class RowTransformer:
                     if raw is None:
                         bound.counts[1] += 1
                         if bound.required:
-                            problems.append(Rejection(loc, row_no, bound.field, "", f"{bound.name} is required but empty"))
+                            problems.append(Rejection(loc, row_no, bound.label, "", f"{bound.target} is required but empty"))
                             skip = True
                         bounds.append(None)
                         continue
@@ -432,10 +436,10 @@ class RowTransformer:
                         bound.counts[2] += 1
                         if bound.on_invalid == "drop":
                             bound.counts[3] += 1
-                            problems.append(Rejection(loc, row_no, bound.field, _clip(raw), f"{reason}; value dropped", "warning"))
+                            problems.append(Rejection(loc, row_no, bound.label, _clip(raw), f"{reason}; value dropped", "warning"))
                             bounds.append(None)
                             continue
-                        problems.append(Rejection(loc, row_no, bound.field, _clip(raw), str(reason)))
+                        problems.append(Rejection(loc, row_no, bound.label, _clip(raw), str(reason)))
                         skip = True
                         continue
                     bounds.append(value)
