@@ -15,11 +15,11 @@ from rich.table import Table
 from clearsight import __version__
 from clearsight.bootstrap import init_workspace
 from clearsight.cli import admin, audit
+from clearsight.cli import demo as demo_cli
 from clearsight.cli import graph as graph_cli
-from clearsight.cli import search as search_cli
-from clearsight.cli import graph as graph_cli
-from clearsight.cli import search as search_cli
 from clearsight.cli import ingest as ingest_cli
+from clearsight.cli import resolve as resolve_cli
+from clearsight.cli import search as search_cli
 from clearsight.cli.common import State, err, print_json, state
 from clearsight.errors import ClearsightError
 from clearsight.ontology import load_model
@@ -33,11 +33,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(audit.app, name="audit")
+app.add_typer(resolve_cli.app, name="resolve")
+app.add_typer(resolve_cli.review_app, name="review")
+app.add_typer(demo_cli.app, name="demo")
 app.add_typer(admin.users_app, name="users")
 app.add_typer(admin.cases_app, name="cases")
-app.add_typer(graph_cli.app, name="graph")
-app.command("search")(search_cli.search)
-app.command("profile")(search_cli.profile)
 app.add_typer(graph_cli.app, name="graph")
 app.command("search")(search_cli.search)
 app.command("profile")(search_cli.profile)
