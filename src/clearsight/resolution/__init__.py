@@ -9,11 +9,18 @@ can be undone. Scores are assessments, never facts (DSR-2).
 Public surface:
 - settings: :class:`ResolutionSpec`, :class:`Thresholds`, :data:`PERSON`, :func:`spec_for`
 - model: :class:`ResolutionEngine`, :class:`EngineOptions`
-- clustering: :func:`cluster`, :class:`Edge`, :class:`JudgementRule`, :class:`Membership`
+- clustering: :func:`cluster_records`, :class:`Edge`, :class:`JudgementRule`, :class:`Membership`
 - evaluation: :mod:`clearsight.resolution.evaluate`
 """
 
-from clearsight.resolution.cluster import ClusterChange, Edge, JudgementRule, Membership, changes, cluster
+from clearsight.resolution.cluster import (
+    ClusterChange,
+    Edge,
+    JudgementRule,
+    Membership,
+    changes,
+    cluster_records,
+)
 from clearsight.resolution.deterministic import identifiers_conflict, twin_conflict
 from clearsight.resolution.model import EngineOptions, ResolutionEngine, TrainedModel
 from clearsight.resolution.nicknames import are_variants, forename_groups
@@ -33,7 +40,7 @@ __all__ = [
     "TrainedModel",
     "are_variants",
     "changes",
-    "cluster",
+    "cluster_records",
     "forename_groups",
     "identifiers_conflict",
     "spec_for",

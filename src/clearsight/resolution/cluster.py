@@ -142,7 +142,7 @@ def _summary(edges: Iterable[Edge]) -> tuple[str, float | None]:
     return method, (min(model_scores) if model_scores else 1.0)
 
 
-def cluster(
+def cluster_records(
     edges: Sequence[Edge],
     judgements: Sequence[JudgementRule] = (),
     *,
@@ -271,7 +271,7 @@ __all__ = [
     "JudgementRule",
     "Membership",
     "changes",
-    "cluster",
+    "cluster_records",
     "groups",
     "pair_key",
 ]

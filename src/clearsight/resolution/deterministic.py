@@ -39,7 +39,7 @@ def strong_edges_sql(spec: ResolutionSpec, present: set[str], table: str = "reco
         if col not in present:
             continue
         parts.append(
-            f"SELECT root AS left_id, unique_id AS right_id, '{col}' AS identifier FROM ("
+            f"SELECT root AS left_id, unique_id AS right_id, '{col}' AS identifier FROM ("  # noqa: S608 - spec constants and validated numbers only
             f'SELECT unique_id, min(unique_id) OVER (PARTITION BY "{col}") AS root FROM {table} '
             f'WHERE "{col}" IS NOT NULL) WHERE unique_id <> root'
         )
@@ -47,7 +47,7 @@ def strong_edges_sql(spec: ResolutionSpec, present: set[str], table: str = "reco
         return None
     union = " UNION ALL ".join(parts)
     return (
-        "SELECT least(left_id, right_id) AS left_id, greatest(left_id, right_id) AS right_id, "
+        "SELECT least(left_id, right_id) AS left_id, greatest(left_id, right_id) AS right_id, "  # noqa: S608 - spec constants and validated numbers only
         f"string_agg(DISTINCT identifier, ',' ORDER BY identifier) AS identifiers FROM ({union}) GROUP BY 1, 2"
     )
 

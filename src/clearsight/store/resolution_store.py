@@ -1,0 +1,545 @@
+"""Store reads and writes for entity resolution; capabilities reach them through a governed operation.
+
+Reads of records take the viewer's :class:`Visibility` (they return personal data or facts
+about it); writes take a connection in the operation's transaction. Dialect differences do
+not arise here: everything is portable SQLAlchemy Core.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, and_, case, delete, exists, func, insert, or_, select, update
+
+from clearsight.store import tables as t
+from clearsight.store.visibility import Visibility
+
+_CHUNK = 500
+
+
+def _chunks(ids: Sequence[str]) -> Iterable[Sequence[str]]:
+    for i in range(0, len(ids), _CHUNK):
+        yield ids[i : i + _CHUNK]
+
+
+def _visible_entity(visible: Visibility) -> Any:
+    return and_(t.entities.c.marking_id.in_(sorted(visible.marking_ids)), t.entities.c.state.in_(sorted(visible.states)))
+
+
+def _visible_ids(visible: Visibility, schema: str) -> Any:
+    return select(t.entities.c.id).where(t.entities.c.schema == schema, _visible_entity(visible))
+
+
+@dataclass(frozen=True)
+class FrameRows:
+    """Records of one schema pivoted to one row each: id, source, record key, changed flag, fields."""
+
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+
+@dataclass(frozen=True)
+class PairRecord:
+    id: str
+    schema: str
+    left_id: str
+    right_id: str
+    match_weight: float
+    match_probability: float
+    explanation: dict[str, Any]
+    model_version: str
+    status: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class JudgementRecord:
+    id: int
+    schema: str
+    left_id: str
+    right_id: str
+    judgement: str
+    user: str
+    reason: str
+    score: float | None
+    model_version: str | None
+    created_at: str
+    deleted_at: str | None
+    deleted_by: str | None
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    version: str
+    schema: str
+    created_at: str
+    created_by: str
+    settings: dict[str, Any]
+    model: dict[str, Any]
+    metrics: dict[str, Any]
+    active: bool
+
+
+@dataclass(frozen=True)
+class ClusterRow:
+    entity_id: str
+    canonical_id: str
+    method: str
+    score: float | None
+    model_version: str | None
+
+
+# -- reads ---------------------------------------------------------------------------------
+
+
+def record_frame(
+    conn: Connection,
+    *,
+    visible: Visibility,
+    schema: str,
+    fields: Mapping[str, str],
+    since: str | None = None,
+    exclude_e_graded: bool = True,
+) -> FrameRows:
+    """Visible records of a schema, one row each, with one current match key per field.
+
+    Args:
+        conn: the operation's connection.
+        visible: what the viewer may see (entities and statements alike).
+        schema: the schema to read.
+        fields: frame column -> property.
+        since: mark records first or last seen after this time as changed.
+        exclude_e_graded: leave out records mentioned by an intelligence report graded E for
+            intelligence assessment (INT-3: E-graded intelligence does not feed scoring).
+
+    Returns:
+        Columns ``unique_id, source, record_key, changed`` then the fields, and the rows.
+    """
+    s = t.statements
+    e = t.entities
+    marks = sorted(visible.marking_ids)
+    cols = [
+        func.max(case((s.c.prop == prop, s.c.match_key), else_=None)).label(col) for col, prop in fields.items()
+    ]
+    changed = (e.c.last_seen > since) if since else (e.c.id == e.c.id)
+    q = (
+        select(e.c.id, e.c.source, e.c.record_key, changed.label("changed"), *cols)
+        .select_from(e.outerjoin(
+            s,
+            and_(
+                s.c.entity_id == e.c.id,
+                s.c.superseded_by.is_(None),
+                s.c.marking_id.in_(marks),
+                s.c.prop.in_(sorted(set(fields.values()))),
+            ),
+        ))
+        .where(e.c.schema == schema, _visible_entity(visible))
+        .group_by(e.c.id, e.c.source, e.c.record_key, e.c.last_seen)
+    )
+    if exclude_e_graded:
+        lk = t.links
+        grade = t.statements.alias("grade")
+        q = q.where(
+            ~exists(
+                select(lk.c.id)
+                .join(grade, grade.c.entity_id == lk.c.source_id)
+                .where(
+                    lk.c.target_id == e.c.id,
+                    lk.c.schema == "Mention",
+                    grade.c.prop == "intelligenceAssessment",
+                    grade.c.value == "E",
+                    grade.c.superseded_by.is_(None),
+                )
+            )
+        )
+    rows = [tuple(r) for r in conn.execute(q)]
+    return FrameRows(columns=["unique_id", "source", "record_key", "changed", *fields], rows=rows)
+
+
+def identifier_values(
+    conn: Connection, *, visible: Visibility, entity_ids: Sequence[str], fields: Mapping[str, str]
+) -> dict[str, dict[str, str]]:
+    """entity id -> {frame column: match key} of the given identifier fields."""
+    s = t.statements
+    by_prop = {prop: col for col, prop in fields.items()}
+    out: dict[str, dict[str, str]] = {}
+    for chunk in _chunks(list(dict.fromkeys(entity_ids))):
+        q = (
+            select(s.c.entity_id, s.c.prop, s.c.match_key)
+            .join(t.entities, t.entities.c.id == s.c.entity_id)
+            .where(_visible_entity(visible), s.c.marking_id.in_(sorted(visible.marking_ids)))
+            .where(s.c.entity_id.in_(chunk), s.c.prop.in_(sorted(by_prop)), s.c.superseded_by.is_(None))
+            .order_by(s.c.entity_id, s.c.prop, s.c.match_key)
+        )
+        for entity, prop, key in conn.execute(q):
+            out.setdefault(str(entity), {}).setdefault(by_prop[str(prop)], str(key))
+    return out
+
+
+def _cluster_row(r: Any) -> ClusterRow:
+    return ClusterRow(str(r[0]), str(r[1]), str(r[2]), None if r[3] is None else float(r[3]), r[4])
+
+
+def clusters(
+    conn: Connection, *, visible: Visibility, schema: str, entity_ids: Sequence[str] | None = None
+) -> dict[str, ClusterRow]:
+    """Cluster rows of visible entities (all of a schema, or the given ids)."""
+    c = t.clusters
+    base = select(c.c.entity_id, c.c.canonical_id, c.c.method, c.c.score, c.c.model_version).join(
+        t.entities, t.entities.c.id == c.c.entity_id
+    ).where(c.c.schema == schema, _visible_entity(visible))
+    out: dict[str, ClusterRow] = {}
+    if entity_ids is None:
+        for r in conn.execute(base):
+            out[r[0]] = _cluster_row(r)
+        return out
+    for chunk in _chunks(list(dict.fromkeys(entity_ids))):
+        for r in conn.execute(base.where(c.c.entity_id.in_(chunk))):
+            out[r[0]] = _cluster_row(r)
+    return out
+
+
+def cluster_members(conn: Connection, *, visible: Visibility, canonical_ids: Sequence[str]) -> dict[str, ClusterRow]:
+    """Every visible member of the given clusters."""
+    c = t.clusters
+    out: dict[str, ClusterRow] = {}
+    for chunk in _chunks(list(dict.fromkeys(canonical_ids))):
+        q = (
+            select(c.c.entity_id, c.c.canonical_id, c.c.method, c.c.score, c.c.model_version)
+            .join(t.entities, t.entities.c.id == c.c.entity_id)
+            .where(c.c.canonical_id.in_(chunk), _visible_entity(visible))
+        )
+        for r in conn.execute(q):
+            out[r[0]] = _cluster_row(r)
+    return out
+
+
+def edges(conn: Connection, *, visible: Visibility, schema: str, entity_ids: Sequence[str] | None = None) -> list[tuple[str, str, float, str, str]]:
+    """(left id, right id, probability, status, model version) of merge and blocked pairs, light enough for clustering."""
+    mp = t.match_pairs
+    q = select(mp.c.left_id, mp.c.right_id, mp.c.match_probability, mp.c.status, mp.c.model_version).where(
+        mp.c.schema == schema, mp.c.status.in_(["merge", "blocked"])
+    )
+    if entity_ids is None:
+        vis = _visible_ids(visible, schema)
+        q = q.where(mp.c.left_id.in_(vis), mp.c.right_id.in_(vis))
+        return [(r[0], r[1], float(r[2]), r[3], r[4]) for r in conn.execute(q)]
+    seen: dict[tuple[str, str], tuple[str, str, float, str, str]] = {}
+    for chunk in _chunks(list(dict.fromkeys(entity_ids))):
+        for r in conn.execute(q.where(or_(mp.c.left_id.in_(chunk), mp.c.right_id.in_(chunk)), _pairs_visible(visible))):
+            seen[(r[0], r[1])] = (r[0], r[1], float(r[2]), r[3], r[4])
+    return list(seen.values())
+
+
+def _pair(row: Any) -> PairRecord:
+    return PairRecord(
+        id=row[0], schema=row[1], left_id=row[2], right_id=row[3], match_weight=float(row[4]),
+        match_probability=float(row[5]), explanation=json.loads(row[6] or "{}"), model_version=row[7],
+        status=row[8], created_at=row[9],
+    )
+
+
+_PAIR_COLS = [
+    t.match_pairs.c.id, t.match_pairs.c.schema, t.match_pairs.c.left_id, t.match_pairs.c.right_id,
+    t.match_pairs.c.match_weight, t.match_pairs.c.match_probability, t.match_pairs.c.explanation,
+    t.match_pairs.c.model_version, t.match_pairs.c.status, t.match_pairs.c.created_at,
+]
+
+
+def _pairs_visible(visible: Visibility) -> Any:
+    left = t.entities.alias("le")
+    right = t.entities.alias("re")
+    marks, states = sorted(visible.marking_ids), sorted(visible.states)
+    return and_(
+        exists(select(left.c.id).where(left.c.id == t.match_pairs.c.left_id, left.c.marking_id.in_(marks), left.c.state.in_(states))),
+        exists(select(right.c.id).where(right.c.id == t.match_pairs.c.right_id, right.c.marking_id.in_(marks), right.c.state.in_(states))),
+    )
+
+
+def pairs(
+    conn: Connection,
+    *,
+    visible: Visibility,
+    schema: str,
+    status: str | Sequence[str] | None = None,
+    entity_ids: Sequence[str] | None = None,
+    exclude_judged: bool = False,
+    limit: int | None = None,
+) -> list[PairRecord]:
+    """Scored pairs whose both records are visible, highest probability first."""
+    mp = t.match_pairs
+    q = select(*_PAIR_COLS).where(mp.c.schema == schema, _pairs_visible(visible))
+    if status is not None:
+        q = q.where(mp.c.status.in_([status] if isinstance(status, str) else list(status)))
+    if exclude_judged:
+        j = t.judgements
+        q = q.where(
+            ~exists(
+                select(j.c.id).where(
+                    j.c.deleted_at.is_(None),
+                    or_(
+                        and_(j.c.left_id == mp.c.left_id, j.c.right_id == mp.c.right_id),
+                        and_(j.c.left_id == mp.c.right_id, j.c.right_id == mp.c.left_id),
+                    ),
+                )
+            )
+        )
+    q = q.order_by(mp.c.match_probability.desc(), mp.c.id)
+    if entity_ids is None:
+        if limit is not None:
+            q = q.limit(limit)
+        return [_pair(r) for r in conn.execute(q)]
+    seen: dict[str, PairRecord] = {}
+    for chunk in _chunks(list(dict.fromkeys(entity_ids))):
+        for r in conn.execute(q.where(or_(mp.c.left_id.in_(chunk), mp.c.right_id.in_(chunk)))):
+            seen.setdefault(r[0], _pair(r))
+    out = sorted(seen.values(), key=lambda p: (-p.match_probability, p.id))
+    return out[:limit] if limit is not None else out
+
+
+def pair(conn: Connection, *, visible: Visibility, pair_id: str) -> PairRecord | None:
+    """One scored pair, if both its records are visible."""
+    r = conn.execute(select(*_PAIR_COLS).where(t.match_pairs.c.id == pair_id, _pairs_visible(visible))).first()
+    return None if r is None else _pair(r)
+
+
+def _judgement(r: Any) -> JudgementRecord:
+    return JudgementRecord(*r)
+
+
+_J_COLS = [
+    t.judgements.c.id, t.judgements.c.schema, t.judgements.c.left_id, t.judgements.c.right_id,
+    t.judgements.c.judgement, t.judgements.c.user, t.judgements.c.reason, t.judgements.c.score,
+    t.judgements.c.model_version, t.judgements.c.created_at, t.judgements.c.deleted_at, t.judgements.c.deleted_by,
+]
+
+
+def judgements(
+    conn: Connection,
+    *,
+    visible: Visibility,
+    schema: str,
+    live: bool = True,
+    entity_ids: Sequence[str] | None = None,
+) -> list[JudgementRecord]:
+    """Judgements on visible records (live ones only unless ``live`` is False), oldest first."""
+    j = t.judgements
+    vis = _visible_ids(visible, schema)
+    q = select(*_J_COLS).where(j.c.schema == schema, j.c.left_id.in_(vis))
+    if live:
+        q = q.where(j.c.deleted_at.is_(None))
+    q = q.order_by(j.c.id)
+    if entity_ids is None:
+        return [_judgement(r) for r in conn.execute(q)]
+    seen: dict[int, JudgementRecord] = {}
+    for chunk in _chunks(list(dict.fromkeys(entity_ids))):
+        for r in conn.execute(q.where(or_(j.c.left_id.in_(chunk), j.c.right_id.in_(chunk)))):
+            seen.setdefault(int(r[0]), _judgement(r))
+    return [seen[k] for k in sorted(seen)]
+
+
+def judgement(conn: Connection, *, visible: Visibility, judgement_id: int) -> JudgementRecord | None:
+    """One judgement on a visible record."""
+    j = t.judgements
+    r = conn.execute(
+        select(*_J_COLS).join(t.entities, t.entities.c.id == j.c.left_id).where(j.c.id == judgement_id, _visible_entity(visible))
+    ).first()
+    return None if r is None else _judgement(r)
+
+
+def models(
+    conn: Connection, *, visible: Visibility | None = None, schema: str | None = None, version: str | None = None
+) -> list[ModelRecord]:
+    """Stored models, newest first."""
+    m = t.resolution_models
+    q = select(m.c.version, m.c.schema, m.c.created_at, m.c.created_by, m.c.settings, m.c.model, m.c.metrics, m.c.active)
+    if schema is not None:
+        q = q.where(m.c.schema == schema)
+    if version is not None:
+        q = q.where(m.c.version == version)
+    q = q.order_by(m.c.created_at.desc(), m.c.version.desc())
+    return [
+        ModelRecord(r[0], r[1], r[2], r[3], json.loads(r[4]), json.loads(r[5]), json.loads(r[6] or "{}"), bool(r[7]))
+        for r in conn.execute(q)
+    ]
+
+
+def active_model(conn: Connection, *, visible: Visibility | None = None, schema: str) -> ModelRecord | None:
+    """The model new runs of a schema use, if any."""
+    for model in models(conn, schema=schema):
+        if model.active:
+            return model
+    return None
+
+
+def last_run(conn: Connection, *, visible: Visibility | None = None, schema: str) -> dict[str, Any] | None:
+    """The latest resolution run of a schema (id, mode, model version, started and finished)."""
+    r = t.resolution_runs
+    row = conn.execute(
+        select(r.c.id, r.c.mode, r.c.model_version, r.c.started_at, r.c.finished_at, r.c.summary)
+        .where(r.c.schema == schema, r.c.mode != "judgement")
+        .order_by(r.c.started_at.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    return {"id": row[0], "mode": row[1], "model_version": row[2], "started_at": row[3], "finished_at": row[4],
+            "summary": json.loads(row[5] or "{}")}
+
+
+def export_rows(conn: Connection, *, visible: Visibility, schema: str) -> list[tuple[str, str, str, str]]:
+    """(entity id, source, record key, canonical id) of every visible record of a schema."""
+    e, c = t.entities, t.clusters
+    q = (
+        select(e.c.id, e.c.source, e.c.record_key, func.coalesce(c.c.canonical_id, e.c.id))
+        .select_from(e.outerjoin(c, c.c.entity_id == e.c.id))
+        .where(e.c.schema == schema, _visible_entity(visible))
+        .order_by(e.c.source, e.c.record_key)
+    )
+    return [(r[0], r[1], r[2], r[3]) for r in conn.execute(q)]
+
+
+# -- writes --------------------------------------------------------------------------------
+
+
+def save_model(
+    conn: Connection,
+    *,
+    version: str,
+    schema: str,
+    created_at: str,
+    created_by: str,
+    settings: Mapping[str, Any],
+    model: Mapping[str, Any],
+    metrics: Mapping[str, Any],
+) -> None:
+    """Store a trained model and make it the active one for its schema."""
+    m = t.resolution_models
+    conn.execute(update(m).where(m.c.schema == schema).values(active=False))
+    conn.execute(
+        insert(m).values(
+            version=version, schema=schema, created_at=created_at, created_by=created_by,
+            settings=json.dumps(settings, sort_keys=True, default=str), model=json.dumps(model, sort_keys=True, default=str),
+            metrics=json.dumps(metrics, sort_keys=True, default=str), active=True,
+        )
+    )
+
+
+def replace_pairs(
+    conn: Connection,
+    *,
+    visible: Visibility,
+    schema: str,
+    rows: Sequence[Mapping[str, Any]],
+    entity_ids: Sequence[str] | None = None,
+) -> None:
+    """Replace the scored pairs of a schema: all visible ones, or those touching ``entity_ids``."""
+    mp = t.match_pairs
+    if entity_ids is None:
+        vis = _visible_ids(visible, schema)
+        conn.execute(delete(mp).where(mp.c.schema == schema, mp.c.left_id.in_(vis), mp.c.right_id.in_(vis)))
+    else:
+        for chunk in _chunks(list(entity_ids)):
+            conn.execute(delete(mp).where(mp.c.schema == schema, or_(mp.c.left_id.in_(chunk), mp.c.right_id.in_(chunk))))
+    for i in range(0, len(rows), 20_000):
+        batch = [dict(r) for r in rows[i : i + 20_000]]
+        if batch:
+            conn.execute(insert(mp), batch)
+
+
+def write_clusters(
+    conn: Connection, *, schema: str, remove: Sequence[str], rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """Delete the cluster rows of ``remove`` and of the rows' entities, then insert ``rows``."""
+    c = t.clusters
+    ids = list(dict.fromkeys([*remove, *(str(r["entity_id"]) for r in rows)]))
+    for chunk in _chunks(ids):
+        conn.execute(delete(c).where(c.c.schema == schema, c.c.entity_id.in_(chunk)))
+    for i in range(0, len(rows), 20_000):
+        batch = [dict(r) for r in rows[i : i + 20_000]]
+        if batch:
+            conn.execute(insert(c), batch)
+
+
+def add_judgement(
+    conn: Connection,
+    *,
+    schema: str,
+    left_id: str,
+    right_id: str,
+    judgement: str,
+    user: str,
+    reason: str,
+    score: float | None,
+    model_version: str | None,
+    created_at: str,
+) -> int:
+    """Store a human judgement; return its id."""
+    result = conn.execute(
+        insert(t.judgements).values(
+            schema=schema, left_id=left_id, right_id=right_id, judgement=judgement, user=user, reason=reason,
+            score=score, model_version=model_version, created_at=created_at,
+        )
+    )
+    key = result.inserted_primary_key
+    return int(key[0]) if key is not None else 0
+
+
+def undo_judgement(conn: Connection, *, judgement_id: int, user: str, at: str) -> None:
+    """Mark a judgement undone (kept, with who undid it and when)."""
+    j = t.judgements
+    conn.execute(update(j).where(j.c.id == judgement_id, j.c.deleted_at.is_(None)).values(deleted_at=at, deleted_by=user))
+
+
+def record_run(
+    conn: Connection,
+    *,
+    run_id: str,
+    schema: str,
+    mode: str,
+    model_version: str | None,
+    started_at: str,
+    finished_at: str,
+    user: str,
+    thresholds: Mapping[str, Any],
+    summary: Mapping[str, Any],
+) -> None:
+    """Store one resolution run."""
+    conn.execute(
+        insert(t.resolution_runs).values(
+            id=run_id, schema=schema, mode=mode, model_version=model_version, started_at=started_at,
+            finished_at=finished_at, user=user, thresholds=json.dumps(thresholds, sort_keys=True),
+            summary=json.dumps(summary, sort_keys=True, default=str),
+        )
+    )
+
+
+__all__ = [
+    "ClusterRow",
+    "FrameRows",
+    "JudgementRecord",
+    "ModelRecord",
+    "PairRecord",
+    "active_model",
+    "add_judgement",
+    "cluster_members",
+    "clusters",
+    "edges",
+    "export_rows",
+    "identifier_values",
+    "judgement",
+    "judgements",
+    "last_run",
+    "models",
+    "pair",
+    "pairs",
+    "record_frame",
+    "record_run",
+    "replace_pairs",
+    "save_model",
+    "undo_judgement",
+    "write_clusters",
+]
