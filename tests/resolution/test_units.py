@@ -1,0 +1,136 @@
+"""Unit tests: settings, deterministic rules, clustering with judgements, evaluation."""
+
+from __future__ import annotations
+
+import pytest
+
+from clearsight.errors import ResolutionError
+from clearsight.resolution import evaluate
+from clearsight.resolution.cluster import ClusterChange, Edge, JudgementRule, changes, cluster_records
+from clearsight.resolution.deterministic import identifiers_conflict, twin_conflict
+from clearsight.resolution.nicknames import are_variants, forename_groups
+from clearsight.resolution.settings import PERSON, Thresholds, blocking_rules, comparison_labels, spec_for, splink_settings
+
+ALL = {"forename", "surname", "dob", "postcode", "address", "gender", "phone", "email", "pnc"}
+
+
+def test_thresholds_validate_and_classify() -> None:
+    th = Thresholds().validate()
+    assert th.status(0.99) == "merge" and th.status(0.7) == "review" and th.status(0.2) is None
+    with pytest.raises(ResolutionError, match="below the merge threshold"):
+        Thresholds(merge=0.8, review_low=0.5, review_high=0.9).validate()
+    with pytest.raises(ResolutionError, match="between 0 and 1"):
+        Thresholds(merge=1.5).validate()
+
+
+def test_person_settings_compare_forename_and_surname_separately() -> None:
+    settings = splink_settings(PERSON, ALL)
+    names = [c["output_column_name"] for c in settings["comparisons"]]
+    assert names[:3] == ["forename", "surname", "dob"]
+    forename = settings["comparisons"][0]["comparison_levels"]
+    labels = [lv["label_for_charts"] for lv in forename]
+    assert labels[:4] == ["missing", "exact", "crossed with surname", "nickname"]
+    assert forename[1]["tf_adjustment_column"] == "forename"
+    # a disagreeing forename is strong evidence against
+    assert forename[-1]["m_probability"] / forename[-1]["u_probability"] < 0.05
+    rules = blocking_rules(PERSON, ALL)
+    assert 'l."forename" = r."surname" AND l."surname" = r."forename"' in rules
+    assert comparison_labels(settings)["dob"][-1] == "exact"
+
+
+def test_settings_drop_comparisons_without_data_and_refuse_too_few() -> None:
+    settings = splink_settings(PERSON, {"forename", "surname", "dob"})
+    assert [c["output_column_name"] for c in settings["comparisons"]] == ["forename", "surname", "dob"]
+    with pytest.raises(ResolutionError, match="too few"):
+        splink_settings(PERSON, {"dob"})
+    with pytest.raises(ResolutionError, match="strong identifiers only"):
+        splink_settings(spec_for("Vehicle"), {"vrm"})
+    with pytest.raises(ResolutionError, match="resolvable schemata"):
+        spec_for("Crime")
+
+
+def test_spec_version_changes_with_the_comparisons() -> None:
+    assert PERSON.version == PERSON.with_changes(label="x").version
+    assert PERSON.version != PERSON.with_changes(model_identifiers=("ni",)).version
+
+
+def test_nicknames() -> None:
+    assert are_variants("bill", "william") and are_variants("sam", "samantha") and are_variants("sam", "samuel")
+    assert not are_variants("jack", "oliver")
+    assert forename_groups("unknownname") == ("unknownname",)
+
+
+def test_twin_rule_and_identifier_conflicts() -> None:
+    base = {"surname": "hill", "dob": "2001-02-03"}
+    assert twin_conflict({**base, "forename": "jack"}, {**base, "forename": "oliver"})
+    assert not twin_conflict({**base, "forename": "bill"}, {**base, "forename": "william"})
+    assert not twin_conflict({**base, "forename": "jon"}, {**base, "forename": "jonn"})
+    assert not twin_conflict({**base, "forename": "jack"}, {**base, "forename": None})
+    assert not twin_conflict({"surname": "hill", "dob": "2001", "forename": "jack"}, {"surname": "hill", "dob": "2001", "forename": "oliver"})
+    assert identifiers_conflict(PERSON, {"pnc": "A", "ni": "X"}, {"pnc": "B", "ni": "X"}) == ["pnc"]
+    assert identifiers_conflict(PERSON, {"pnc": "A"}, {"pnc": None}) == []
+
+
+def _canon(memberships: dict) -> dict[str, str]:
+    return {k: v.canonical_id for k, v in memberships.items()}
+
+
+def test_clusters_are_components_with_smallest_member_as_id() -> None:
+    edges = [Edge("b", "c", 0.99, "model"), Edge("c", "d", 0.97, "model"), Edge("x", "y", 1.0, "deterministic")]
+    out = cluster_records(edges)
+    assert _canon(out) == {"b": "b", "c": "b", "d": "b", "x": "x", "y": "x"}
+    assert out["b"].method == "model" and out["b"].score == 0.97
+    assert out["x"].method == "deterministic"
+    # stable: the same edges in another order give the same ids
+    assert _canon(cluster_records(list(reversed(edges)))) == _canon(out)
+
+
+def test_not_same_cuts_and_prevents_transitive_remerge_and_undo_restores() -> None:
+    edges = [Edge("a", "b", 0.99, "model"), Edge("b", "c", 0.98, "model"), Edge("a", "c", 0.96, "model")]
+    judged = [JudgementRule("a", "c", "not_same")]
+    out = cluster_records(edges, judged)
+    assert out["a"].canonical_id != out.get("c", None) if "c" in out else True
+    assert not ("a" in out and "c" in out and out["a"].canonical_id == out["c"].canonical_id)
+    # the strongest edge wins: a-b kept, c alone
+    assert _canon(out) == {"a": "a", "b": "a"}
+    # undo = the judgement is no longer live
+    assert _canon(cluster_records(edges, [])) == {"a": "a", "b": "a", "c": "a"}
+
+
+def test_same_adds_and_split_removes() -> None:
+    edges = [Edge("a", "b", 0.99, "model"), Edge("b", "c", 0.99, "model")]
+    out = cluster_records(edges, [JudgementRule("c", "a", "split")])
+    assert _canon(out) == {"a": "a", "b": "a"}
+    out = cluster_records(edges, [JudgementRule("c", "a", "split"), JudgementRule("c", "z", "same")])
+    assert _canon(out) == {"a": "a", "b": "a", "c": "c", "z": "c"} and out["z"].method == "human"
+
+
+def test_conflicting_identifiers_and_blocked_pairs_never_share_a_cluster() -> None:
+    edges = [Edge("a", "x", 0.99, "model"), Edge("x", "b", 0.98, "model")]
+    ids = {"a": {"pnc": "P1"}, "b": {"pnc": "P2"}}
+    out = cluster_records(edges, identifiers=ids)
+    assert out["x"].canonical_id == "a" and "b" not in out
+    out = cluster_records(edges, blocked=[("a", "b")])
+    assert "b" not in out
+    # a person may still join them
+    out = cluster_records(edges, [JudgementRule("a", "b", "same")], identifiers=ids)
+    assert out["a"].canonical_id == out["b"].canonical_id
+
+
+def test_changes_list_merges_and_splits() -> None:
+    old = cluster_records([Edge("a", "b", 0.99, "model"), Edge("b", "c", 0.99, "model")])
+    new = cluster_records([Edge("a", "b", 0.99, "model")])
+    made = changes(old, new)
+    assert [c.kind for c in made] == ["merge", "split"]
+    assert made[1] == ClusterChange("split", "a", ("a", "b", "c"), ("a", "c"), "model", 0.99)
+    assert changes(new, new) == []
+
+
+def test_evaluation() -> None:
+    truth = {"a": "1", "b": "1", "c": "1", "d": "2"}
+    pred = {"a": "x", "b": "x", "c": "y", "d": "y"}
+    pw = evaluate.pairwise(pred, truth)
+    assert (pw.true_positives, pw.false_positives, pw.false_negatives) == (1, 1, 2)
+    assert evaluate.clusters({"a": "x", "b": "x", "c": "x"}, truth).f1 == 1.0
+    assert evaluate.pairwise_from_pairs([("b", "a")], [("a", "b"), ("c", "d")]).recall == 0.5
+    assert evaluate.truth_from_pairs(["a", "b", "c"], [("a", "b")]) == {"a": "a", "b": "a", "c": "c"}
