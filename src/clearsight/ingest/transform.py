@@ -151,11 +151,13 @@ def _getter(spec: ValueSpec, positions: dict[str, int]) -> Callable[[Sequence[An
 
     def joined(row: Sequence[Any]) -> str | None:
         out: list[str] = []
-        for literal, pos in parts:
+        for n, (literal, pos) in enumerate(parts):
             raw = row[pos]
             raw = raw.strip() if raw is not None else ""
             if raw:
-                out.append((literal if out or literal.strip() else "") + raw)
+                # a separator goes only between parts present; text before the first
+                # placeholder is kept when that placeholder has a value
+                out.append((literal if out or n == 0 else "") + raw)
         if not out:
             return mapped(None)
         return mapped("".join(out) + tail)
@@ -385,9 +387,8 @@ class RowTransformer:
                 ents.append((eid, (eid, schema, key, ent.marking_id)))
                 if ent.key_pos is not None:
                     keyed.append((eid, raws))
-        rejected = any(p.severity == "rejected" for p in problems)
         links: list[tuple[str, str, str, str, str, str | None, str | None, str, str, str]] = []
-        if not rejected:
+        if self.links:
             for lk in self.links:
                 src = made.get(lk.source)
                 dst = made.get(lk.target)
