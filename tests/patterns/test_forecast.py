@@ -40,7 +40,7 @@ def test_backtest_scores_models_and_states_its_terms() -> None:
     ev = prepare_events(two_months())
     res = backtest(ev, train_months=["2020-01", "2020-02"], test_month="2020-03", cell_size=250,
                    extra_study_areas=["bbox"])
-    assert set(res.table["model"]) == {"prior", "kde", "blend"}
+    assert set(res.table["model"]) == {"prior", "kde", "blend", "points"}
     assert "etas" in res.skipped and "month only" in res.skipped["etas"]
     pai = res.at(0.05, study_area="hull")
     assert all(v > 3 for v in pai.values()), pai  # the stable hotspot is found by every model

@@ -22,6 +22,7 @@ from clearsight.patterns.forecast import (
 )
 from clearsight.patterns.grid import STUDY_AREA_TEXT, SquareGrid, StudyArea, study_mask
 from clearsight.patterns.kde import Kernel
+from clearsight.patterns.points import PointsFit, fit_points
 
 DENOMINATOR_TEXT = (
     "every located test-month event, including any outside the study area (counted as misses)"
@@ -37,12 +38,14 @@ class BacktestResult:
             ``area_km2``, ``hits``, ``hit_rate``, ``pai``, ``max_hits``, ``pei``, plus
             ``study_area``.
         fit: The blend fit (weight, bandwidth) chosen on training data.
+        points_fit: The map-point model's fit chosen on training data.
         skipped: Models that could not run, with the reason.
         explanation: Cell size, study area, denominator, counts, sources and limits.
     """
 
     table: pd.DataFrame
     fit: BlendFit | None
+    points_fit: PointsFit | None = None
     skipped: dict[str, str] = field(default_factory=dict)
     explanation: Explanation = field(default_factory=lambda: Explanation(method="backtest"))
 
@@ -60,6 +63,7 @@ class BacktestResult:
             "blend_weight_on_prior": None if self.fit is None else self.fit.weight,
             "blend_bandwidth_m": None if self.fit is None else self.fit.bandwidth,
             "kde_bandwidth_m": None if self.fit is None else self.fit.kde_bandwidth,
+            "points_fit": None if self.points_fit is None else self.points_fit.parameters(),
             "skipped": self.skipped,
         }
 
@@ -71,7 +75,7 @@ def backtest(
     test_month: str,
     cell_size: float = 250.0,
     crime_types: Iterable[str] | None = None,
-    models: Sequence[ModelName] = ("prior", "kde", "blend", "etas"),
+    models: Sequence[ModelName] = ("prior", "kde", "blend", "points", "etas"),
     kernel: Kernel = "gaussian",
     study_area: StudyArea = "hull",
     extra_study_areas: Sequence[StudyArea] = (),
@@ -80,8 +84,9 @@ def backtest(
 ) -> BacktestResult:
     """Train each model on ``train_months`` and score it on ``test_month``.
 
-    The blend weight and every bandwidth are fitted on the training months only; the test
-    month is used for scoring and nothing else.
+    The blend weight, the map-point model's hyper-parameters and every bandwidth are fitted
+    on the training months only; the test month is used for scoring and nothing else. The
+    map-point model's known points are those of every training event, of any crime type.
 
     Args:
         events: Prepared events.
@@ -102,6 +107,7 @@ def backtest(
     """
     if test_month in train_months:
         raise InvalidData(f"test month {test_month} is also a training month")
+    crime_types = None if crime_types is None else list(crime_types)
     chosen = select_events(events, crime_types=crime_types)
     train = select_events(chosen, months=train_months)
     test = select_events(chosen, months=[test_month])
@@ -121,13 +127,26 @@ def backtest(
             grid, tx, ty, train.frame["month"].to_numpy(), masks[study_area],
             kernel=kernel, fraction=0.05, seed=seed,
         )
+    exposure = select_events(events, months=train_months)
+    points_fit = None
+    if "points" in models:
+        ef = exposure.frame
+        forecast_rows = (
+            np.ones(len(ef), bool) if crime_types is None else ef["crime_type"].isin(crime_types).to_numpy()
+        )
+        points_fit = fit_points(
+            grid, ef["x"].to_numpy(), ef["y"].to_numpy(), ef["month"].to_numpy(),
+            forecast_rows, masks[study_area], kernel=kernel,
+            fraction=0.05, seed=seed,
+        )
     rows: list[pd.DataFrame] = []
     skipped: dict[str, str] = {}
     for model in models:
         try:
             fc = make_forecast(
                 train, model=model, train_months=train_months, kernel=kernel,
-                study_area=study_area, grid=grid, fit=fit, seed=seed,
+                study_area=study_area, grid=grid, fit=fit, points_fit=points_fit,
+                exposure=exposure, seed=seed,
             )
         except ClearsightError as exc:
             skipped[model] = str(exc)
@@ -170,6 +189,7 @@ def backtest(
             else {"weight_on_prior": fit.weight, "bandwidth_m": fit.bandwidth,
                   "kde_bandwidth_m": fit.kde_bandwidth, "scheme": fit.scheme,
                   "objective": "hit rate at 5% of the study area"},
+            "points_fit": None if points_fit is None else points_fit.parameters(),
             "ties": "cells tied at the cut-off are shared in proportion (random tie-break)",
         },
         limits=[
@@ -181,4 +201,4 @@ def backtest(
             *[f"{m} not run: {r}" for m, r in skipped.items()],
         ],
     )
-    return BacktestResult(table=table, fit=fit, skipped=skipped, explanation=expl)
+    return BacktestResult(table=table, fit=fit, points_fit=points_fit, skipped=skipped, explanation=expl)

@@ -20,6 +20,7 @@ import pandas as pd
 from pyproj import Transformer
 
 from clearsight.errors import InvalidData, Problem
+from clearsight.governance.markings import Marking, combine
 
 EVENT_COLUMNS: tuple[str, ...] = (
     "entity_id",
@@ -33,6 +34,9 @@ EVENT_COLUMNS: tuple[str, ...] = (
     "marking",
 )
 """Columns an events frame must have."""
+
+MARKING_ID_COLUMN = "marking_id"
+"""Optional column: the stored marking id of each event, resolved by ``EventSet.markings``."""
 
 DISCOVERY_VALUES = frozenset({"reported", "discovered"})
 
@@ -104,6 +108,9 @@ class EventSet:
             carries the month only).
         sources: Data sources, carried into explanations.
         limits: What the data cannot say, carried into explanations.
+        markings: Full markings by marking id, for frames that carry a ``marking_id``
+            column (events read from the store); the ``marking`` column then holds the
+            classification alone.
     """
 
     frame: pd.DataFrame
@@ -113,6 +120,7 @@ class EventSet:
     precision: TimePrecision
     sources: list[str] = field(default_factory=list)
     limits: list[str] = field(default_factory=list)
+    markings: dict[str, Marking] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -151,6 +159,24 @@ class EventSet:
         months = sorted(self.frame["month"].unique())
         return months[0] if len(months) == 1 else f"{months[0]} to {months[-1]}"
 
+    def product_marking(self) -> Marking:
+        """The marking of anything derived from these events (ACC-4).
+
+        The highest tier and the union of handling conditions of the events' markings
+        (:func:`clearsight.governance.markings.combine`). Events without a stored marking
+        id contribute their classification alone.
+        """
+        f = self.frame
+        found: list[Marking] = []
+        if MARKING_ID_COLUMN in f and self.markings:
+            ids = pd.unique(f[MARKING_ID_COLUMN].dropna().to_numpy())
+            found.extend(self.markings[str(i)] for i in ids if str(i) in self.markings)
+            rest = f.loc[f[MARKING_ID_COLUMN].isna(), "marking"]
+        else:
+            rest = f["marking"]
+        found.extend(Marking.make(str(c)) for c in pd.unique(rest.dropna().to_numpy()))
+        return combine(found)
+
     def subset(self, mask: np.ndarray | pd.Series) -> EventSet:
         """The same set restricted to rows where ``mask`` is true (counts kept)."""
         keep = np.asarray(mask, bool)
@@ -163,6 +189,7 @@ class EventSet:
             precision=_overall_precision(frame),
             sources=list(self.sources),
             limits=list(self.limits),
+            markings=self.markings,
         )
 
 
@@ -213,7 +240,11 @@ def _validate(df: pd.DataFrame) -> list[Problem]:
     return problems
 
 
-def prepare_events(df: pd.DataFrame, sources: Sequence[str] | None = None) -> EventSet:
+def prepare_events(
+    df: pd.DataFrame,
+    sources: Sequence[str] | None = None,
+    markings: dict[str, Marking] | None = None,
+) -> EventSet:
     """Check an events frame, project it to British National Grid and flag time precision.
 
     Rows without usable coordinates are dropped and counted, never silently lost.
@@ -221,6 +252,7 @@ def prepare_events(df: pd.DataFrame, sources: Sequence[str] | None = None) -> Ev
     Args:
         df: Events with the columns in :data:`EVENT_COLUMNS`.
         sources: Data sources to name in explanations; defaults to ``df.attrs["sources"]``.
+        markings: Full markings by id when ``df`` has a ``marking_id`` column.
 
     Returns:
         The prepared :class:`EventSet`.
@@ -233,7 +265,8 @@ def prepare_events(df: pd.DataFrame, sources: Sequence[str] | None = None) -> Ev
     if problems:
         raise InvalidData("events frame failed validation", problems)
     n_input = len(df)
-    frame = df.loc[:, list(EVENT_COLUMNS)].copy()
+    keep_cols = list(EVENT_COLUMNS) + ([MARKING_ID_COLUMN] if MARKING_ID_COLUMN in df.columns else [])
+    frame = df.loc[:, keep_cols].copy()
     frame["lon"] = pd.to_numeric(frame["lon"], errors="coerce").astype(float)
     frame["lat"] = pd.to_numeric(frame["lat"], errors="coerce").astype(float)
     frame["month"] = frame["month"].astype(str)
@@ -270,6 +303,7 @@ def prepare_events(df: pd.DataFrame, sources: Sequence[str] | None = None) -> Ev
         precision=_overall_precision(frame),
         sources=src or ["events frame supplied by caller"],
         limits=limits,
+        markings=dict(markings or {}),
     )
 
 

@@ -1,12 +1,14 @@
 """Where events will concentrate next period, learnt from earlier periods.
 
-Three grid models share one square grid and give *expected events per cell in one
+Four grid models share one square grid and give *expected events per cell in one
 period* (a month for police.uk data):
 
 * prior counts: the mean count per period in each cell;
 * kernel density: the same counts smoothed with a kernel (FFT convolution);
 * blend: ``w * prior + (1 - w) * kde``, with ``w`` and the bandwidth fitted by
-  backtests inside the training data only (:func:`fit_blend`).
+  backtests inside the training data only (:func:`fit_blend`);
+* map points: shrunk rates of the anonymised map points police.uk snaps crimes to,
+  summed to cells (:mod:`clearsight.patterns.points`).
 
 A self-exciting (ETAS) model for data with day-level times lives in
 :mod:`clearsight.patterns.etas`.
@@ -28,14 +30,22 @@ from clearsight.patterns.events import EventSet, select_events
 from clearsight.patterns.explain import Explanation
 from clearsight.patterns.grid import STUDY_AREA_TEXT, SquareGrid, StudyArea, study_mask
 from clearsight.patterns.kde import Kernel, smooth
+from clearsight.patterns.points import (
+    POINTS_TEXT,
+    PointsFit,
+    distinct_points,
+    fit_points,
+    points_forecast,
+)
 
-ModelName = Literal["prior", "kde", "blend", "etas"]
+ModelName = Literal["prior", "kde", "blend", "points", "etas"]
 
 MODEL_TEXT: dict[str, str] = {
     "prior": "prior counts: mean events per cell per training period",
     "kde": "kernel density of the training events, bandwidth fitted by backtest on training data",
     "blend": "blend of prior counts and kernel density, weight and bandwidth fitted by backtest "
     "on training data",
+    "points": POINTS_TEXT,
     "etas": "self-exciting point process (ETAS / Mohler): background plus triggering in space "
     "and time, fitted by EM",
 }
@@ -197,7 +207,7 @@ class Forecast:
     """A forecast surface for the period after the training data.
 
     Attributes:
-        model: Model name ("prior", "kde", "blend" or "etas").
+        model: Model name ("prior", "kde", "blend", "points" or "etas").
         grid: The square grid.
         surface: Expected events (or harm) per cell in the next period, (nrows, ncols).
         study: Flat boolean mask of study-area cells.
@@ -231,6 +241,28 @@ class Forecast:
         )
 
 
+def _extra_exposure(train: EventSet, exposure: EventSet | None, months: Sequence[str]) -> pd.DataFrame:
+    """Training-month events in ``exposure`` of crime types other than the forecast events'."""
+    if exposure is None:
+        return train.frame.iloc[0:0]
+    ex = select_events(exposure, months=months).frame
+    return ex.loc[~ex["crime_type"].isin(pd.unique(train.frame["crime_type"]))]
+
+
+def _exposure_arrays(
+    train: EventSet, exposure: EventSet | None, months: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Eastings, northings and months of every training event (forecast events first) and
+    a mask of the forecast events."""
+    f = train.frame
+    extra = _extra_exposure(train, exposure, months)
+    ax = np.concatenate([f["x"].to_numpy(float), extra["x"].to_numpy(float)])
+    ay = np.concatenate([f["y"].to_numpy(float), extra["y"].to_numpy(float)])
+    am = np.concatenate([f["month"].to_numpy(str), extra["month"].to_numpy(str)])
+    chosen = np.concatenate([np.ones(len(f), bool), np.zeros(len(extra), bool)])
+    return ax, ay, am, chosen
+
+
 def month_bounds(months: Sequence[str]) -> tuple[pd.Timestamp, pd.Timestamp]:
     """Start of the first month and start of the month after the last, in UTC."""
     ms = sorted(months)
@@ -250,6 +282,8 @@ def make_forecast(
     weight_column: str | None = None,
     grid: SquareGrid | None = None,
     fit: BlendFit | None = None,
+    points_fit: PointsFit | None = None,
+    exposure: EventSet | None = None,
     fraction: float = 0.05,
     seed: int = 0,
 ) -> Forecast:
@@ -257,7 +291,7 @@ def make_forecast(
 
     Args:
         events: Prepared events (already filtered to the crime types wanted).
-        model: "prior", "kde", "blend" or "etas" (ETAS needs dated events).
+        model: "prior", "kde", "blend", "points" or "etas" (ETAS needs dated events).
         train_months: Months to learn from; None uses every month present.
         cell_size: Square cell side, metres.
         kernel: Kernel for "kde" and "blend".
@@ -265,6 +299,11 @@ def make_forecast(
         weight_column: Column of per-event weights (e.g. harm); None counts events.
         grid: Grid to use; None builds one over the training events.
         fit: A blend fit to reuse; None fits one by backtest on the training data.
+        points_fit: A map-point fit to reuse; None fits one by backtest on the training data.
+        exposure: Events of every crime type (only their training months are used) whose
+            locations are the known map points for the "points" model; its events of the
+            forecast events' crime types are taken to be the forecast events themselves.
+            None uses the forecast events' own locations.
         fraction: Share of the study area the blend fit optimises.
         seed: Random seed for training splits.
 
@@ -309,6 +348,18 @@ def make_forecast(
             surface = blend_forecast(counts, n_periods, grid.cell_size, fit.weight, fit.bandwidth, kernel)
             params.update({"weight_on_prior": fit.weight, "bandwidth_m": fit.bandwidth, "kernel": kernel})
         params.update({"fit_scheme": fit.scheme, "fit_objective": f"hit rate at {fit.fraction:.0%} of area"})
+    elif model == "points":
+        ax, ay, am, chosen = _exposure_arrays(train, exposure, months)
+        if points_fit is None:
+            points_fit = fit_points(grid, ax, ay, am, chosen, study, kernel=kernel, fraction=fraction, seed=seed)
+        px, py = distinct_points(ax, ay)
+        surface = points_forecast(
+            grid, x, y, n_periods, shrinkage=points_fit.shrinkage, bandwidth=points_fit.bandwidth,
+            new_point_weight=points_fit.new_point_weight, new_point_bandwidth=points_fit.new_point_bandwidth,
+            kernel=kernel, point_x=px, point_y=py,
+        )
+        params.update(points_fit.parameters())
+        params["known_map_points"] = len(px)
     elif model == "etas":
         timed = require_times(train, "The ETAS self-exciting forecast")
         start, end = month_bounds(months)
