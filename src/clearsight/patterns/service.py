@@ -3,6 +3,10 @@
 These are what the ``clearsight patterns ...`` commands call. Each takes a prepared
 events set, parameters and an output folder, writes its files and returns a
 :class:`ServiceResult` whose ``figures`` and ``explanation`` are JSON-serialisable.
+
+Every product takes the highest marking of the events it was derived from (ACC-4) and
+says so in each file: a ``product_marking`` column in tables, a ``marking`` member in JSON
+and GeoJSON, and a banner above every map and chart.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from clearsight.governance.markings import Marking
 from clearsight.patterns.allocate import allocate_patrols, disparity_report
 from clearsight.patterns.backtest import backtest
 from clearsight.patterns.events import EventSet, select_events
@@ -46,6 +51,7 @@ class ServiceResult:
         files: Files written.
         explanation: The analysis's explanation (ALG-4).
         extra: Further explanations (e.g. the disparity report's), by name.
+        marking: The product's marking: the highest of its input events' (ACC-4).
     """
 
     command: str
@@ -53,12 +59,15 @@ class ServiceResult:
     files: list[Path]
     explanation: Explanation
     extra: dict[str, Explanation] = field(default_factory=dict)
+    marking: Marking = field(default_factory=Marking)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable summary."""
         return jsonable(
             {
                 "command": self.command,
+                "marking": self.marking.label(),
+                "marking_detail": self.marking.as_dict(),
                 "figures": self.figures,
                 "files": [str(p) for p in self.files],
                 "explanation": self.explanation.to_dict(),
@@ -72,16 +81,31 @@ def _title_scope(events: EventSet, crime_types: Sequence[str] | None) -> str:
     return f"{what}, {events.period()}"
 
 
-def _footnote(expl: Explanation) -> str:
+def _footnote(expl: Explanation, mark: Marking) -> str:
     src = "; ".join(expl.data_sources[:2])
     lim = expl.limits[0] if expl.limits else ""
-    return f"Source: {src}. {lim}"[:300]
+    return f"{mark.label()}. Source: {src}. {lim}"[:300]
 
 
-def _write_json(data: Mapping[str, Any], path: Path) -> Path:
+def _banner(mark: Marking, title: str) -> str:
+    """A map or chart title with the product's marking above it."""
+    return f"{mark.label()}\n{title}"
+
+
+def _marking_meta(mark: Marking) -> dict[str, Any]:
+    return {"marking": mark.label(), "marking_detail": mark.as_dict()}
+
+
+def _write_json(data: Mapping[str, Any], path: Path, mark: Marking) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(jsonable(dict(data)), indent=2, allow_nan=False), encoding="utf-8")
+    body = {**_marking_meta(mark), **dict(data)}
+    path.write_text(json.dumps(jsonable(body), indent=2, allow_nan=False), encoding="utf-8")
     return path
+
+
+def _csv(frame: pd.DataFrame, path: Path, mark: Marking) -> Path:
+    """A table with the product marking on every row (it survives copying rows elsewhere)."""
+    return write_csv(frame.assign(product_marking=mark.label()), path)
 
 
 def run_hotspots(
@@ -104,6 +128,7 @@ def run_hotspots(
     """Hotspots: cell table (CSV), GeoJSON, count / Gi* / density maps (PNG)."""
     out = Path(out_dir)
     chosen = select_events(events, crime_types=crime_types, months=months)
+    mark = chosen.product_marking()
     res = find_hotspots(
         chosen, cell_size=cell_size, shape=shape, kernel=kernel, bandwidth=bandwidth,
         weight=weight, distance_band=distance_band, permutations=permutations, alpha=alpha,
@@ -112,38 +137,38 @@ def run_hotspots(
     x, y = chosen.frame["x"].to_numpy(), chosen.frame["y"].to_numpy()
     outline = hull(x, y)
     scope = _title_scope(chosen, crime_types)
-    foot = _footnote(res.explanation)
+    foot = _footnote(res.explanation, mark)
     expl = res.explanation.to_dict()
     files = [
-        write_csv(res.cells, out / "hotspot_cells.csv"),
+        _csv(res.cells, out / "hotspot_cells.csv", mark),
         write_geojson(
             cells_geojson(
                 res.tessellation, res.cell_index,
                 res.cells.drop(columns=["x", "y", "lon", "lat"]),
-                {"explanation": expl},
+                {**_marking_meta(mark), "explanation": expl},
             ),
             out / "hotspot_cells.geojson",
         ),
         plot_cells(
             res.tessellation, res.cell_index, res.cells["count"].to_numpy(float),
             out / "hotspot_counts.png",
-            title=f"Recorded events per cell: {scope} ({chosen.n:,} events)",
+            title=_banner(mark, f"Recorded events per cell: {scope} ({chosen.n:,} events)"),
             label=f"events per {cell_size:g} m cell", outline=outline, footnote=foot, log_scale=True,
         ),
         plot_categories(
             res.tessellation, res.cell_index, res.cells["category"].to_numpy(),
             out / "hotspot_gistar.png",
-            title=f"Gi* hot and cold spots: {scope} ({chosen.n:,} events, FDR {alpha:g})",
+            title=_banner(mark, f"Gi* hot and cold spots: {scope} ({chosen.n:,} events, FDR {alpha:g})"),
             outline=outline, footnote=foot,
         ),
         plot_surface(
             res.kde_grid, res.kde, out / "hotspot_density.png",
-            title=f"Kernel density ({kernel}, bandwidth {res.bandwidth:.0f} m): {scope}",
+            title=_banner(mark, f"Kernel density ({kernel}, bandwidth {res.bandwidth:.0f} m): {scope}"),
             label="events per km²", outline=outline, footnote=foot,
         ),
     ]
-    files.append(_write_json({"figures": res.figures(), "explanation": expl}, out / "hotspots.json"))
-    return ServiceResult("hotspots", res.figures(), files, res.explanation)
+    files.append(_write_json({"figures": res.figures(), "explanation": expl}, out / "hotspots.json", mark))
+    return ServiceResult("hotspots", res.figures(), files, res.explanation, marking=mark)
 
 
 def run_forecast(
@@ -162,9 +187,10 @@ def run_forecast(
     """Forecast for the next month: ranked cell table, GeoJSON of the top cells, map."""
     out = Path(out_dir)
     chosen = select_events(events, crime_types=crime_types)
+    mark = select_events(chosen, months=train_months).product_marking()
     fc = make_forecast(
         chosen, model=model, train_months=train_months, cell_size=cell_size, kernel=kernel,
-        study_area=study_area, seed=seed,
+        study_area=study_area, seed=seed, exposure=events,
     )
     cells = fc.cells()
     k = max(1, int(round(top_fraction * len(cells))))
@@ -182,20 +208,20 @@ def run_forecast(
         **{k2: v for k2, v in fc.parameters.items() if isinstance(v, int | float | str)},
     }
     files = [
-        write_csv(cells.drop(columns=["cell"]), out / "forecast_cells.csv"),
+        _csv(cells.drop(columns=["cell"]), out / "forecast_cells.csv", mark),
         write_geojson(
-            cells_geojson(fc.grid, top["cell"].to_numpy(), top.drop(columns=["cell", "x", "y"]), {"explanation": expl}),
+            cells_geojson(fc.grid, top["cell"].to_numpy(), top.drop(columns=["cell", "x", "y"]), {**_marking_meta(mark), "explanation": expl}),
             out / "forecast_top_cells.geojson",
         ),
         plot_surface(
             fc.grid, fc.surface, out / "forecast.png",
-            title=f"Forecast ({model}) for the month after {scope}",
+            title=_banner(mark, f"Forecast ({model}) for the month after {scope}"),
             label=f"expected events per {cell_size:g} m cell", outline=hull(x, y),
-            footnote=_footnote(fc.explanation),
+            footnote=_footnote(fc.explanation, mark),
         ),
     ]
-    files.append(_write_json({"figures": figures, "explanation": expl}, out / "forecast.json"))
-    return ServiceResult("forecast", figures, files, fc.explanation)
+    files.append(_write_json({"figures": figures, "explanation": expl}, out / "forecast.json", mark))
+    return ServiceResult("forecast", figures, files, fc.explanation, marking=mark)
 
 
 def run_backtest(
@@ -206,23 +232,24 @@ def run_backtest(
     test_month: str,
     cell_size: float = 250.0,
     crime_types: Sequence[str] | None = None,
-    models: Sequence[ModelName] = ("prior", "kde", "blend", "etas"),
+    models: Sequence[ModelName] = ("prior", "kde", "blend", "points", "etas"),
     study_area: StudyArea = "hull",
     seed: int = 0,
 ) -> ServiceResult:
     """Backtest: metrics table (hit rate, PAI, PEI at 1/2/5/10%) as CSV and JSON."""
     out = Path(out_dir)
+    mark = select_events(events, months=[*train_months, test_month]).product_marking()
     res = backtest(
         events, train_months=train_months, test_month=test_month, cell_size=cell_size,
         crime_types=crime_types, models=models, study_area=study_area,
         extra_study_areas=("cells_with_events", "bbox"), seed=seed,
     )
     figures = res.figures()
-    files = [write_csv(res.table, out / "backtest_metrics.csv")]
+    files = [_csv(res.table, out / "backtest_metrics.csv", mark)]
     files.append(
-        _write_json({"figures": figures, "explanation": res.explanation.to_dict()}, out / "backtest.json")
+        _write_json({"figures": figures, "explanation": res.explanation.to_dict()}, out / "backtest.json", mark)
     )
-    return ServiceResult("backtest", figures, files, res.explanation)
+    return ServiceResult("backtest", figures, files, res.explanation, marking=mark)
 
 
 def run_temporal(
@@ -238,21 +265,22 @@ def run_temporal(
     """Monthly trend, hour-by-weekday profile (when times are known) and spikes."""
     out = Path(out_dir)
     chosen = select_events(events, crime_types=crime_types)
+    mark = chosen.product_marking()
     trend = monthly_trend(chosen)
-    files = [write_csv(trend.table.reset_index(), out / "monthly_trend.csv")]
+    files = [_csv(trend.table.reset_index(), out / "monthly_trend.csv", mark)]
     figures: dict[str, Any] = {"months": len(trend.table), "events": int(trend.table["All"].sum())}
     extra: dict[str, Explanation] = {}
     cols = trend.table.columns if len(trend.table.columns) <= 8 else ["All"]
     files.append(
         plot_trend(trend.table[list(cols)], out / "monthly_trend.png",
-                   title=f"Events per month: {_title_scope(chosen, crime_types)}")
+                   title=_banner(mark, f"Events per month: {_title_scope(chosen, crime_types)}"))
     )
     if (chosen.frame["time_precision"] == "hour").any():
         hw = hour_weekday(chosen)
-        files.append(write_csv(hw.table.reset_index(), out / "hour_weekday.csv"))
+        files.append(_csv(hw.table.reset_index(), out / "hour_weekday.csv", mark))
         files.append(
             plot_hour_weekday(hw.table, out / "hour_weekday.png",
-                              title=f"Events by weekday and hour: {_title_scope(chosen, crime_types)}")
+                              title=_banner(mark, f"Events by weekday and hour: {_title_scope(chosen, crime_types)}"))
         )
         extra["hour_weekday"] = hw.explanation
         figures["hour_weekday"] = "written"
@@ -262,7 +290,7 @@ def run_temporal(
     test = test_month or months[-1]
     if any(m < test for m in months):
         spikes = detect_spikes(chosen, test_month=test, baseline_months=baseline_months, area=area, alpha=alpha)
-        files.append(write_csv(spikes.table, out / "spikes.csv"))
+        files.append(_csv(spikes.table, out / "spikes.csv", mark))
         figures["spikes"] = spikes.figures()
         extra["spikes"] = spikes.explanation
     else:
@@ -272,9 +300,10 @@ def run_temporal(
             {"figures": figures, "explanation": trend.explanation.to_dict(),
              **{f"explanation_{k}": v.to_dict() for k, v in extra.items()}},
             out / "temporal.json",
+            mark,
         )
     )
-    return ServiceResult("temporal", figures, files, trend.explanation, extra)
+    return ServiceResult("temporal", figures, files, trend.explanation, extra, marking=mark)
 
 
 def run_nearrepeat(
@@ -290,6 +319,7 @@ def run_nearrepeat(
     """Knox near-repeat table (CSV and JSON). Refuses month-only data."""
     out = Path(out_dir)
     chosen = select_events(events, crime_types=crime_types)
+    mark = chosen.product_marking()
     res = knox_test(chosen, space_bands=space_bands, time_bands=time_bands, permutations=permutations, seed=seed)
     first = res.cell(0, 0)
     figures = {
@@ -298,9 +328,9 @@ def run_nearrepeat(
         "closest_band_p": float(first["p_value"]),
         "significant_bands": int(res.table["significant"].sum()),
     }
-    files = [write_csv(res.table, out / "knox.csv")]
-    files.append(_write_json({"figures": figures, "explanation": res.explanation.to_dict()}, out / "nearrepeat.json"))
-    return ServiceResult("nearrepeat", figures, files, res.explanation)
+    files = [_csv(res.table, out / "knox.csv", mark)]
+    files.append(_write_json({"figures": figures, "explanation": res.explanation.to_dict()}, out / "nearrepeat.json", mark))
+    return ServiceResult("nearrepeat", figures, files, res.explanation, marking=mark)
 
 
 def run_allocate(
@@ -328,6 +358,7 @@ def run_allocate(
         learn_from_discoveries=learn_from_discoveries, seed=seed,
     )
     lvl = level if level in ("lsoa", "msoa", "district") else "lsoa"
+    mark = alloc.training.product_marking()
     disp = disparity_report(alloc, population, level=lvl, ratio_warning=ratio_warning)  # type: ignore[arg-type]
     cells = alloc.cells
     tx, ty = alloc.training.frame["x"].to_numpy(), alloc.training.frame["y"].to_numpy()
@@ -340,18 +371,18 @@ def run_allocate(
         "warnings": disp.warnings,
     }
     files = [
-        write_csv(cells.drop(columns=["cell"]), out / "patrol_cells.csv"),
-        write_csv(disp.table, out / "disparity.csv"),
+        _csv(cells.drop(columns=["cell"]), out / "patrol_cells.csv", mark),
+        _csv(disp.table, out / "disparity.csv", mark),
         write_geojson(
             cells_geojson(alloc.forecast.grid, idx, cells.drop(columns=["cell", "x", "y"]),
-                          {"explanation": alloc.explanation.to_dict()}),
+                          {**_marking_meta(mark), "explanation": alloc.explanation.to_dict()}),
             out / "patrol_cells.geojson",
         ),
         plot_cells(
             alloc.forecast.grid, idx, cells["forecast_harm"].to_numpy(float), out / "patrol_cells.png",
-            title=f"{k} patrol cells by forecast harm ({model}), trained on {alloc.training.period()}",
+            title=_banner(mark, f"{k} patrol cells by forecast harm ({model}), trained on {alloc.training.period()}"),
             label="forecast harm per cell", outline=hull(tx, ty) if len(tx) > 2 else cell_union(alloc.forecast.grid, idx),
-            footnote=_footnote(alloc.explanation),
+            footnote=_footnote(alloc.explanation, mark),
         ),
     ]
     files.append(
@@ -359,9 +390,12 @@ def run_allocate(
             {"figures": figures, "explanation": alloc.explanation.to_dict(),
              "explanation_disparity": disp.explanation.to_dict()},
             out / "allocate.json",
+            mark,
         )
     )
-    return ServiceResult("allocate", figures, files, alloc.explanation, {"disparity": disp.explanation})
+    return ServiceResult(
+        "allocate", figures, files, alloc.explanation, {"disparity": disp.explanation}, marking=mark
+    )
 
 
 __all__ = [
