@@ -58,7 +58,7 @@ def test_resolve_merges_duplicates_and_keeps_twins_and_conflicts_apart(workspace
     assert statuses[service.pair_id("Person", *pop.twins)] == "blocked"
     assert blocked
     # canonical ids are the smallest member ids
-    for entity, canonical in canon.items():
+    for _entity, canonical in canon.items():
         assert canonical == min(e for e, c in canon.items() if c == canonical)
 
 

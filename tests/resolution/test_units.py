@@ -6,10 +6,23 @@ import pytest
 
 from clearsight.errors import ResolutionError
 from clearsight.resolution import evaluate
-from clearsight.resolution.cluster import ClusterChange, Edge, JudgementRule, changes, cluster_records
+from clearsight.resolution.cluster import (
+    ClusterChange,
+    Edge,
+    JudgementRule,
+    changes,
+    cluster_records,
+)
 from clearsight.resolution.deterministic import identifiers_conflict, twin_conflict
 from clearsight.resolution.nicknames import are_variants, forename_groups
-from clearsight.resolution.settings import PERSON, Thresholds, blocking_rules, comparison_labels, spec_for, splink_settings
+from clearsight.resolution.settings import (
+    PERSON,
+    Thresholds,
+    blocking_rules,
+    comparison_labels,
+    spec_for,
+    splink_settings,
+)
 
 ALL = {"forename", "surname", "dob", "postcode", "address", "gender", "phone", "email", "pnc"}
 
@@ -134,3 +147,15 @@ def test_evaluation() -> None:
     assert evaluate.clusters({"a": "x", "b": "x", "c": "x"}, truth).f1 == 1.0
     assert evaluate.pairwise_from_pairs([("b", "a")], [("a", "b"), ("c", "d")]).recall == 0.5
     assert evaluate.truth_from_pairs(["a", "b", "c"], [("a", "b")]) == {"a": "a", "b": "a", "c": "c"}
+
+
+def test_twins_never_meet_through_a_third_record() -> None:
+    attrs = {
+        "jack": {"forename": "jack", "surname": "hill", "dob": "2001-02-03"},
+        "oliver": {"forename": "oliver", "surname": "hill", "dob": "2001-02-03"},
+    }
+    # 'x' has no forename: it matches both twins; the twins were never scored as a pair
+    edges = [Edge("jack", "x", 0.99, "model"), Edge("oliver", "x", 0.98, "model")]
+    out = cluster_records(edges, attributes=attrs, apart=twin_conflict)
+    assert _canon(out) == {"jack": "jack", "x": "jack"}
+    assert _canon(cluster_records(edges)) == {"jack": "jack", "oliver": "jack", "x": "jack"}

@@ -10,7 +10,10 @@ Before the components are formed:
   own unless a person links it with 'same';
 * pairs the rules blocked (conflicting strong identifiers, the twin rule) are cannot-link
   constraints too, and a cluster may never hold two different values of one strong
-  identifier unless a person put them there.
+  identifier unless a person put them there;
+* a cluster may never hold two records a pairwise rule keeps apart (``apart``, the twin
+  rule), even when the model never scored that pair directly but would join them through
+  a third record.
 
 Components that break no constraint are kept whole (the common case, computed with sparse
 connected components). A component that would break one is rebuilt edge by edge, human
@@ -25,7 +28,7 @@ module is pure: no store, no DuckDB.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,15 +73,72 @@ def pair_key(a: str, b: str) -> tuple[str, str]:
     return (a, b) if a <= b else (b, a)
 
 
-class _Guard:
-    """Cannot-link pairs and strong identifier values, checked when two groups would join."""
+Attributes = Mapping[str, str | None]
+Apart = Callable[[Attributes, Attributes], bool]
 
-    def __init__(self, cannot: Iterable[tuple[str, str]], identifiers: Mapping[str, Mapping[str, str]]) -> None:
+
+class _Guard:
+    """Cannot-link pairs, strong identifier values and pairwise rules, checked when groups would join."""
+
+    def __init__(
+        self,
+        cannot: Iterable[tuple[str, str]],
+        identifiers: Mapping[str, Mapping[str, str]],
+        attributes: Mapping[str, Attributes] | None = None,
+        apart: Apart | None = None,
+        key: tuple[str, ...] = ("surname", "dob"),
+    ) -> None:
         self.cannot: dict[str, set[str]] = {}
         for a, b in cannot:
             self.cannot.setdefault(a, set()).add(b)
             self.cannot.setdefault(b, set()).add(a)
         self.identifiers = identifiers
+        self.attributes = attributes or {}
+        self.apart = apart
+        self.key = key
+
+    def bucket(self, node: str) -> tuple[str | None, ...] | None:
+        attrs = self.attributes.get(node)
+        if attrs is None or self.apart is None:
+            return None
+        key = tuple(attrs.get(k) for k in self.key)
+        return None if any(v is None for v in key) else key
+
+    def kept_apart(self, a: Iterable[str], b: Iterable[str]) -> bool:
+        """Whether the pairwise rule keeps any record of ``a`` from any record of ``b``."""
+        if self.apart is None:
+            return False
+        buckets: dict[tuple[str | None, ...], list[str]] = {}
+        for node in a:
+            k = self.bucket(node)
+            if k is not None:
+                buckets.setdefault(k, []).append(node)
+        if not buckets:
+            return False
+        for node in b:
+            k = self.bucket(node)
+            if k is None:
+                continue
+            for other in buckets.get(k, ()):
+                if self.apart(self.attributes[node], self.attributes[other]):
+                    return True
+        return False
+
+    def violated_within(self, members: Sequence[str]) -> bool:
+        """Whether a group already holds two records the pairwise rule keeps apart."""
+        if self.apart is None:
+            return False
+        buckets: dict[tuple[str | None, ...], list[str]] = {}
+        for node in members:
+            k = self.bucket(node)
+            if k is not None:
+                buckets.setdefault(k, []).append(node)
+        for nodes in buckets.values():
+            for i, x in enumerate(nodes):
+                for y in nodes[i + 1 :]:
+                    if self.apart(self.attributes[x], self.attributes[y]):
+                        return True
+        return False
 
     def compatible(self, a: list[str], b: list[str], ids_a: dict[str, set[str]], ids_b: dict[str, set[str]]) -> bool:
         small, big = (a, b) if len(a) <= len(b) else (b, a)
@@ -90,7 +150,7 @@ class _Guard:
             other = ids_b.get(col)
             if other and values and not (values & other):
                 return False
-        return True
+        return not self.kept_apart(a, b)
 
     def ids_of(self, node: str) -> dict[str, set[str]]:
         return {col: {v} for col, v in self.identifiers.get(node, {}).items() if v}
@@ -148,6 +208,8 @@ def cluster_records(
     *,
     blocked: Iterable[tuple[str, str]] = (),
     identifiers: Mapping[str, Mapping[str, str]] | None = None,
+    attributes: Mapping[str, Attributes] | None = None,
+    apart: Apart | None = None,
 ) -> dict[str, Membership]:
     """Cluster records; return the membership of every record in a cluster of two or more.
 
@@ -157,6 +219,9 @@ def cluster_records(
         blocked: pairs that must never share a cluster (conflicting identifiers, twins).
         identifiers: entity id -> {strong identifier column: value}, to keep clusters from
             holding two different values of one identifier.
+        attributes: entity id -> the fields ``apart`` reads (forename, surname, dob).
+        apart: a pairwise rule (the twin rule) that keeps two records out of one cluster;
+            only records sharing surname and date of birth are compared with it.
 
     Returns:
         entity id -> :class:`Membership`; records not in the result are their own cluster.
@@ -172,7 +237,7 @@ def cluster_records(
     kept = [e for e in kept if e.left_id != e.right_id]
     if not kept:
         return {}
-    guard = _Guard([*blocked, *not_same], identifiers or {})
+    guard = _Guard([*blocked, *not_same], identifiers or {}, attributes, apart)
 
     left = np.array([e.left_id for e in kept], dtype=object)
     right = np.array([e.right_id for e in kept], dtype=object)
@@ -193,6 +258,13 @@ def cluster_records(
             frame = pd.DataFrame(rows, columns=["comp", "col", "value"])
             counts = frame.groupby(["comp", "col"])["value"].nunique()
             flagged.update(int(c) for c in counts[counts > 1].index.get_level_values(0))
+
+    if guard.apart is not None:
+        members_by: dict[int, list[str]] = {}
+        for node, comp in comp_of.items():
+            if guard.bucket(node) is not None:
+                members_by.setdefault(comp, []).append(node)
+        flagged.update(c for c, nodes in members_by.items() if len(nodes) > 1 and c not in flagged and guard.violated_within(nodes))
 
     edge_comp = labels[inverse[:n]]
     out: dict[str, Membership] = {}

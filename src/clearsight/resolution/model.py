@@ -175,6 +175,17 @@ class ResolutionEngine:
             self.con.unregister("wanted")
         return {r[0]: {c: v for c, v in zip(cols, r[1:], strict=True) if v is not None} for r in rows}
 
+    def attributes(self, ids: Sequence[str]) -> dict[str, dict[str, str | None]]:
+        """entity id -> forename, surname, dob (and email) of records the twin rule can apply to."""
+        if not self.spec.twin_rule or not {"forename", "surname", "dob"} <= self.present:
+            return {}
+        email = ", email" if "email" in self.present else ", NULL AS email"
+        self.con.register("wanted_attrs", pd.DataFrame({"id": pd.Series(list(ids), dtype=object)}))
+        sql = f"SELECT {UNIQUE_ID}, forename, surname, dob{email} FROM records WHERE forename IS NOT NULL AND surname IS NOT NULL AND length(dob) = 10 AND {UNIQUE_ID} IN (SELECT CAST(id AS VARCHAR) FROM wanted_attrs)"  # noqa: S608 - constant SQL
+        rows = self.con.execute(sql).fetchall()
+        self.con.unregister("wanted_attrs")
+        return {r[0]: {"forename": r[1], "surname": r[2], "dob": r[3], "email": r[4]} for r in rows}
+
     # -- model -----------------------------------------------------------------------
     def _linker_for(self, settings: Mapping[str, Any]) -> Linker:
         if self._db_api is None:

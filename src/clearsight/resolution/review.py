@@ -25,6 +25,7 @@ from clearsight.resolution.service import (
     _edges_from,
     _live_rules,
     apply_clustering,
+    attributes_for,
     identifiers_for,
     pair_id,
     require_entity,
@@ -138,7 +139,7 @@ def recluster(op: Operation, spec: ResolutionSpec, seeds: Sequence[str], *, reas
     model_version = next((v for v in versions.values() if not v.startswith("rules-")), None)
     return apply_clustering(
         op, spec=spec, edges=edges, blocked=blocked, judgements=_live_rules(judgements),
-        identifiers=identifiers_for(op, spec, region), old=old, model_version=model_version, at=audit.utc_now(),
+        identifiers=identifiers_for(op, spec, region), attributes=attributes_for(op, spec, region), old=old, model_version=model_version, at=audit.utc_now(),
         reason=reason,
     )
 

@@ -22,6 +22,7 @@ from clearsight.governance import audit
 from clearsight.governance.context import Context
 from clearsight.governance.gateway import Governance, Operation
 from clearsight.resolution.cluster import (
+    Attributes,
     ClusterChange,
     Edge,
     JudgementRule,
@@ -29,6 +30,7 @@ from clearsight.resolution.cluster import (
     changes,
     cluster_records,
 )
+from clearsight.resolution.deterministic import twin_conflict
 from clearsight.resolution.model import (
     ASSESSMENT_NOTE,
     EngineOptions,
@@ -118,6 +120,7 @@ def apply_clustering(
     blocked: Sequence[tuple[str, str]],
     judgements: Sequence[JudgementRule],
     identifiers: Mapping[str, Mapping[str, str]],
+    attributes: Mapping[str, Attributes],
     old: Mapping[str, rs.ClusterRow],
     model_version: str | None,
     at: str,
@@ -128,7 +131,7 @@ def apply_clustering(
     Args:
         op: the governed operation (its transaction and audit).
         spec: the schema's spec.
-        edges, blocked, judgements, identifiers: the clustering input (see
+        edges, blocked, judgements, identifiers, attributes: the clustering input (see
             :func:`clearsight.resolution.cluster.cluster_records`).
         old: the current cluster rows of the records concerned.
         model_version: the model (or rules) version behind model edges.
@@ -138,7 +141,10 @@ def apply_clustering(
     Returns:
         The merges and splits made.
     """
-    new = cluster_records(edges, judgements, blocked=blocked, identifiers=identifiers)
+    new = cluster_records(
+        edges, judgements, blocked=blocked, identifiers=identifiers, attributes=attributes,
+        apart=twin_conflict if spec.twin_rule else None,
+    )
     old_m = _memberships(old)
     made = changes(old_m, new)
     rows = [
@@ -278,10 +284,11 @@ def resolve(
             judgements = op.run(rs.judgements, schema=schema)
             nodes = sorted({n for e in edges for n in (e.left_id, e.right_id)} | {n for j in judgements for n in (j.left_id, j.right_id)})
             identifiers = engine.identifiers(nodes) if spec.strong_identifiers else {}
+            attributes = engine.attributes(nodes)
             old = op.run(rs.clusters, schema=schema)
             made = apply_clustering(
                 op, spec=spec, edges=edges, blocked=blocked, judgements=_live_rules(judgements), identifiers=identifiers,
-                old=old, model_version=version if spec.model else None, at=audit.utc_now(),
+                attributes=attributes, old=old, model_version=version if spec.model else None, at=audit.utc_now(),
                 reason={"cause": "resolution run", "mode": "incremental" if use_incremental else "full",
                         "thresholds": th.as_dict()},
             )
@@ -357,8 +364,25 @@ def identifiers_for(op: Operation, spec: ResolutionSpec, ids: Sequence[str]) -> 
     return out
 
 
+def attributes_for(op: Operation, spec: ResolutionSpec, ids: Sequence[str]) -> dict[str, dict[str, str | None]]:
+    """Forename (first word), surname and full date of birth of records, for the twin rule."""
+    if not spec.twin_rule:
+        return {}
+    wanted = {c: spec.fields[c] for c in ("forename", "surname", "dob", "email") if c in spec.fields}
+    raw = op.run(rs.identifier_values, entity_ids=ids, fields=wanted)
+    out: dict[str, dict[str, str | None]] = {}
+    for entity, values in raw.items():
+        forename = (values.get("forename") or "").strip().lower().split(" ")[0] or None
+        surname = (values.get("surname") or "").strip().lower() or None
+        dob = values.get("dob")
+        if forename and surname and dob and len(dob) == 10:
+            out[entity] = {"forename": forename, "surname": surname, "dob": dob, "email": values.get("email")}
+    return out
+
+
 __all__ = [
     "CHANGES_PER_AUDIT_ENTRY",
+    "attributes_for",
     "ExportRow",
     "ResolveSummary",
     "apply_clustering",
