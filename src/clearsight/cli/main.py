@@ -18,6 +18,7 @@ from clearsight.cli import admin, audit
 from clearsight.cli import demo as demo_cli
 from clearsight.cli import graph as graph_cli
 from clearsight.cli import ingest as ingest_cli
+from clearsight.cli import patterns as patterns_cli
 from clearsight.cli import resolve as resolve_cli
 from clearsight.cli import search as search_cli
 from clearsight.cli.common import State, err, print_json, state
@@ -44,6 +45,7 @@ app.command("profile")(search_cli.profile)
 app.add_typer(ingest_cli.mapping_app, name="mapping")
 app.command("ingest")(ingest_cli.ingest_command)
 app.command("quality")(ingest_cli.quality_command)
+app.add_typer(patterns_cli.app, name="patterns")
 
 
 def _version(value: bool) -> None:
