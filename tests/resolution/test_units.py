@@ -159,3 +159,10 @@ def test_twins_never_meet_through_a_third_record() -> None:
     out = cluster_records(edges, attributes=attrs, apart=twin_conflict)
     assert _canon(out) == {"jack": "jack", "x": "jack"}
     assert _canon(cluster_records(edges)) == {"jack": "jack", "oliver": "jack", "x": "jack"}
+
+
+def test_public_surface() -> None:
+    import clearsight.resolution as package
+
+    assert all(hasattr(package, name) for name in package.__all__)
+    assert {"resolve", "ResolveSummary", "decide", "undo", "cluster_records", "PERSON"} <= set(package.__all__)

@@ -7,6 +7,8 @@ connected components of merge edges after human judgements, which override the m
 can be undone. Scores are assessments, never facts (DSR-2).
 
 Public surface:
+- services: :func:`resolve` (-> :class:`ResolveSummary`), :func:`export`, :func:`models`;
+  the review queue :func:`queue`, :func:`show`, :func:`decide`, :func:`undo`
 - settings: :class:`ResolutionSpec`, :class:`Thresholds`, :data:`PERSON`, :func:`spec_for`
 - model: :class:`ResolutionEngine`, :class:`EngineOptions`
 - clustering: :func:`cluster_records`, :class:`Edge`, :class:`JudgementRule`, :class:`Membership`
@@ -24,25 +26,38 @@ from clearsight.resolution.cluster import (
 from clearsight.resolution.deterministic import identifiers_conflict, twin_conflict
 from clearsight.resolution.model import EngineOptions, ResolutionEngine, TrainedModel
 from clearsight.resolution.nicknames import are_variants, forename_groups
+from clearsight.resolution.review import Decision, ReviewItem, decide, queue, show, undo
+from clearsight.resolution.service import ExportRow, ResolveSummary, export, models, resolve
 from clearsight.resolution.settings import PERSON, SPECS, ResolutionSpec, Thresholds, spec_for
 
 __all__ = [
     "PERSON",
     "SPECS",
     "ClusterChange",
+    "Decision",
     "Edge",
     "EngineOptions",
+    "ExportRow",
     "JudgementRule",
     "Membership",
     "ResolutionEngine",
     "ResolutionSpec",
+    "ResolveSummary",
+    "ReviewItem",
     "Thresholds",
     "TrainedModel",
     "are_variants",
     "changes",
     "cluster_records",
+    "decide",
+    "export",
     "forename_groups",
     "identifiers_conflict",
+    "models",
+    "queue",
+    "resolve",
+    "show",
     "spec_for",
     "twin_conflict",
+    "undo",
 ]
