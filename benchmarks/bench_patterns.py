@@ -140,7 +140,7 @@ def speed(console: Console) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data", type=Path, default=Path("/work/shared/data/police_uk/west-yorkshire"))
+    parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data" / "police_uk" / "west-yorkshire")
     parser.add_argument("--skip-speed", action="store_true")
     args = parser.parse_args()
     console = Console(width=150)

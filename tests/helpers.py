@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import insert
 
@@ -15,6 +17,10 @@ from clearsight.store import tables as t
 from clearsight.store.engine import Store
 from clearsight.store.ids import entity_id, link_id, statement_id
 from clearsight.store.writes import ensure_markings, insert_ignore
+
+#: the shared data folder (police.uk CSVs, LSOA tables): beside the repository unless
+#: CLEARSIGHT_SHARED_DATA says otherwise
+SHARED_DATA = Path(os.environ.get("CLEARSIGHT_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
 @dataclass

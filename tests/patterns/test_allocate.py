@@ -15,11 +15,12 @@ from clearsight.patterns import (
     run_allocate,
     simulate_feedback,
 )
+from tests.helpers import SHARED_DATA
 
 from .helpers import ORIGIN, events_frame
 
-CENSUS = Path("/work/shared/data/lsoa/census_2011_population_hh.csv")
-JULY16 = Path("/work/shared/data/police_uk/west-yorkshire/2016-07-west-yorkshire-street.csv")
+CENSUS = SHARED_DATA / "lsoa/census_2011_population_hh.csv"
+JULY16 = SHARED_DATA / "police_uk/west-yorkshire/2016-07-west-yorkshire-street.csv"
 
 
 def three_areas() -> pd.DataFrame:

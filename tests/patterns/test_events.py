@@ -1,17 +1,16 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from clearsight.errors import InvalidData
 from clearsight.patterns import load_police_uk_csv, prepare_events, select_events
+from tests.helpers import SHARED_DATA
 
 from .helpers import ORIGIN, events_frame
 
-DATA = Path("/work/shared/data/police_uk/west-yorkshire")
+DATA = SHARED_DATA / "police_uk/west-yorkshire"
 JULY16 = DATA / "2016-07-west-yorkshire-street.csv"
 needs_data = pytest.mark.skipif(not JULY16.exists(), reason="police.uk sample data not present")
 

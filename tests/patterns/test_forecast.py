@@ -16,10 +16,11 @@ from clearsight.patterns import (
 )
 from clearsight.patterns.etas import fit_etas
 from clearsight.patterns.grid import SquareGrid
+from tests.helpers import SHARED_DATA
 
 from .helpers import ORIGIN, events_frame
 
-DATA = Path("/work/shared/data/police_uk/west-yorkshire")
+DATA = SHARED_DATA / "police_uk/west-yorkshire"
 FILES = [DATA / "2016-07-west-yorkshire-street.csv", DATA / "2017-07-west-yorkshire-street.csv"]
 needs_data = pytest.mark.skipif(not FILES[0].exists(), reason="police.uk sample data not present")
 
