@@ -75,13 +75,31 @@ def pivot_events(rows: Sequence[tuple[str, str, str, str, str]]) -> pd.DataFrame
         A frame with the events columns plus ``marking_id`` and ``schema``; ``marking``
         is filled in later from the marking ids.
     """
-    cols = ["entity_id", "schema", "marking_id", "prop", "value"]
-    long = pd.DataFrame.from_records(rows, columns=cols) if rows else pd.DataFrame(columns=cols)
-    long = long.drop_duplicates(["entity_id", "prop"], keep="first")
-    ent = long.drop_duplicates("entity_id")[["entity_id", "schema", "marking_id"]].set_index("entity_id")
-    wide = long.pivot(index="entity_id", columns="prop", values="value")
-    wide = wide.reindex(columns=list(EVENT_PROPS))
-    frame = ent.join(wide, how="left").reset_index()
+    long = pd.DataFrame.from_records(rows, columns=["entity_id", "schema", "marking_id", "prop", "value"])
+    ent_col, schema_col, mark_col, prop_col, value_col = (
+        long[c].to_numpy(dtype=object) for c in ("entity_id", "schema", "marking_id", "prop", "value")
+    )
+    del long
+    # factorise once and scatter each property's values into an entity-indexed column;
+    # writing in reverse order lets the first value in sort order win
+    codes, entity_ids = pd.factorize(ent_col)
+    n = len(entity_ids)
+    first = np.full(n, -1, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes))[::-1]
+    prop_codes, prop_names = pd.factorize(prop_col)
+    data: dict[str, object] = {
+        "entity_id": entity_ids,
+        "schema": schema_col[first] if n else np.zeros(0, dtype=object),
+        "marking_id": mark_col[first] if n else np.zeros(0, dtype=object),
+    }
+    for prop in EVENT_PROPS:
+        column = np.full(n, None, dtype=object)
+        where = np.flatnonzero(prop_names == prop)
+        if len(where):
+            sel = np.flatnonzero(prop_codes == where[0])[::-1]
+            column[codes[sel]] = value_col[sel]
+        data[prop] = column
+    frame = pd.DataFrame(data)
     crime_type = frame["crimeType"].fillna(frame["incidentType"])
     occurred = frame["occurredFrom"]
     month = frame["month"].astype("string").str.slice(0, 7)
