@@ -45,7 +45,7 @@ warnings.filterwarnings("ignore")
 
 from clearsight.resolution import evaluate  # noqa: E402
 from clearsight.resolution.cluster import Edge, cluster_records  # noqa: E402
-from clearsight.resolution.deterministic import twin_conflict  # noqa: E402
+from clearsight.resolution.deterministic import forename_conflict  # noqa: E402
 from clearsight.resolution.model import ResolutionEngine  # noqa: E402
 from clearsight.resolution.settings import PERSON, Thresholds  # noqa: E402
 
@@ -92,7 +92,7 @@ def clearsight(frame: pd.DataFrame, *, ssn: bool, twin_rule: bool = True) -> tup
     engine.close()
     edges = [Edge(r.left_id, r.right_id, float(r.match_probability), str(r.method)) for r in pairs.itertuples() if r.status == "merge"]
     blocked = [(r.left_id, r.right_id) for r in pairs.itertuples() if r.status == "blocked"]
-    members = cluster_records(edges, blocked=blocked, attributes=attrs, apart=twin_conflict if twin_rule else None)
+    members = cluster_records(edges, blocked=blocked, attributes=attrs, apart=forename_conflict if twin_rule else None)
     return {k: v.canonical_id for k, v in members.items()}, time.perf_counter() - t0
 
 
@@ -246,8 +246,10 @@ def twin_and_conflict_checks() -> dict[str, int]:
 
     raw = load_febrl3()
     frame = febrl_frame(raw, ssn=False).head(2000)
+    # a twin needs a known forename, surname and full date of birth to be told apart
+    complete = frame[frame.forename.notna() & frame.surname.notna() & (frame.dob.str.len() == 10)].head(100)
     extra = []
-    for i, r in enumerate(frame.head(100).itertuples()):
+    for i, r in enumerate(complete.itertuples()):
         twin_name = "zebedee" if r.forename != "zebedee" else "quentin"
         extra.append({**r._asdict(), "unique_id": f"twin-{i}", "forename": twin_name})
         extra.append({**r._asdict(), "unique_id": f"pnc-a-{i}", "pnc": f"2001/{i:07d}A"})
@@ -264,9 +266,9 @@ def twin_and_conflict_checks() -> dict[str, int]:
     ids = engine.identifiers()
     attrs = engine.attributes(frame.unique_id.tolist())
     engine.close()
-    members = cluster_records(edges, blocked=blocked, identifiers=ids, attributes=attrs, apart=twin_conflict)
+    members = cluster_records(edges, blocked=blocked, identifiers=ids, attributes=attrs, apart=forename_conflict)
     canon = {k: v.canonical_id for k, v in members.items()}
-    originals = frame.head(100).unique_id.tolist()
+    originals = complete.unique_id.tolist()
     twin_merges = sum(1 for i, o in enumerate(originals) if canon.get(o, o) == canon.get(f"twin-{i}", f"twin-{i}"))
     pnc_merges = sum(1 for i in range(100) if canon.get(f"pnc-a-{i}", "a") == canon.get(f"pnc-b-{i}", "b"))
     return {"twin pairs planted": 100, "twin pairs merged": twin_merges, "conflicting-PNC pairs planted": 100,

@@ -77,6 +77,9 @@ def build() -> Population:
         elif variant == "nopostcode":
             p2 = ""
         add(Rec("Person", f"X{i:03d}", person(f2, s2, d2, addr, p2, g), source="crime"), who)
+    # a household: same surname and address, different forename, one birth date unknown
+    add(Rec("Person", "C400", person("Kevin", "Taylor", "", "33 Crag Gardens, Huddersfield", "HD9 5BH", "male"), source="custody"), "H1")
+    add(Rec("Person", "X400", person("Callum", "Taylor", "2003-08-20", "33 Crag Gardens, Huddersfield", "HD9 5BH", "male"), source="crime"), "H2")
     # twins: same surname, date of birth and address, different forenames
     t1 = add(Rec("Person", "C100", person("Jack", "Hill", "2001-02-03", "9 Ridge Road, Leeds", "LS6 2DE", "male"), source="custody"), "T1")
     t2 = add(Rec("Person", "C101", person("Oliver", "Hill", "2001-02-03", "9 Ridge Road, Leeds", "LS6 2DE", "male"), source="custody"), "T2")

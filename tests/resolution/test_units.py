@@ -166,3 +166,17 @@ def test_public_surface() -> None:
 
     assert all(hasattr(package, name) for name in package.__all__)
     assert {"resolve", "ResolveSummary", "decide", "undo", "cluster_records", "PERSON"} <= set(package.__all__)
+
+
+def test_household_members_are_kept_apart() -> None:
+    from clearsight.resolution.deterministic import forename_conflict
+
+    attrs = {
+        "dad": {"forename": "kevin", "surname": "taylor", "dob": None},
+        "son": {"forename": "callum", "surname": "taylor", "dob": "2003-01-01"},
+        "kev": {"forename": "kev", "surname": "taylor", "dob": None},
+    }
+    assert forename_conflict(attrs["dad"], attrs["son"]) and not forename_conflict(attrs["dad"], {**attrs["dad"], "forename": "kevinn"})
+    edges = [Edge("dad", "x", 0.99, "model"), Edge("son", "x", 0.98, "model"), Edge("dad", "kev", 0.97, "model")]
+    out = cluster_records(edges, attributes=attrs, apart=forename_conflict)
+    assert "son" not in out and out["dad"].canonical_id == out["x"].canonical_id

@@ -23,7 +23,11 @@ from clearsight.resolution.cluster import (
     changes,
     cluster_records,
 )
-from clearsight.resolution.deterministic import identifiers_conflict, twin_conflict
+from clearsight.resolution.deterministic import (
+    forename_conflict,
+    identifiers_conflict,
+    twin_conflict,
+)
 from clearsight.resolution.model import EngineOptions, ResolutionEngine, TrainedModel
 from clearsight.resolution.nicknames import are_variants, forename_groups
 from clearsight.resolution.review import Decision, ReviewItem, decide, queue, show, undo
@@ -51,6 +55,7 @@ __all__ = [
     "cluster_records",
     "decide",
     "export",
+    "forename_conflict",
     "forename_groups",
     "identifiers_conflict",
     "models",

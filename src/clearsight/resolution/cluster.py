@@ -11,8 +11,8 @@ Before the components are formed:
 * pairs the rules blocked (conflicting strong identifiers, the twin rule) are cannot-link
   constraints too, and a cluster may never hold two different values of one strong
   identifier unless a person put them there;
-* a cluster may never hold two records a pairwise rule keeps apart (``apart``, the twin
-  rule), even when the model never scored that pair directly but would join them through
+* a cluster may never hold two records a pairwise rule keeps apart (``apart``, the
+  household and twin rules), even when the model never scored that pair directly but would join them through
   a third record.
 
 Components that break no constraint are kept whole (the common case, computed with sparse
@@ -86,7 +86,7 @@ class _Guard:
         identifiers: Mapping[str, Mapping[str, str]],
         attributes: Mapping[str, Attributes] | None = None,
         apart: Apart | None = None,
-        key: tuple[str, ...] = ("surname", "dob"),
+        key: tuple[str, ...] = ("surname",),
     ) -> None:
         self.cannot: dict[str, set[str]] = {}
         for a, b in cannot:
@@ -220,8 +220,8 @@ def cluster_records(
         identifiers: entity id -> {strong identifier column: value}, to keep clusters from
             holding two different values of one identifier.
         attributes: entity id -> the fields ``apart`` reads (forename, surname, dob).
-        apart: a pairwise rule (the twin rule) that keeps two records out of one cluster;
-            only records sharing surname and date of birth are compared with it.
+        apart: a pairwise rule (the household and twin rules) that keeps two records out of
+            one cluster; only records sharing a surname are compared with it.
 
     Returns:
         entity id -> :class:`Membership`; records not in the result are their own cluster.

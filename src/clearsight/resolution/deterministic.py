@@ -7,6 +7,10 @@
   costs thousands of edges, not millions.
 * Two records that both carry a strong identifier of one kind with different values are
   never merged, whatever the model says (status 'blocked').
+* The household rule: records that share a surname but whose forenames name different
+  people (below) are never merged automatically; the model's score puts them in front of a
+  person at most. Within one cluster no two records may break it, so a record that matches
+  two family members cannot join them through itself.
 * The twin rule: same surname and full date of birth, both forenames known, and forenames
   that are neither the same name, nor variants of one name (Bill, William), nor a likely
   typo (Jaro-Winkler >= 0.9, or one edit apart) are different people, unless something
@@ -65,9 +69,14 @@ def conflict_sql(spec: ResolutionSpec, present: set[str], left: str = "l", right
     return f"concat_ws(',', {', '.join(cases)})"
 
 
-def twin_sql(spec: ResolutionSpec, present: set[str], left: str = "l", right: str = "r") -> str:
-    """SQL: true when the twin rule keeps two records apart."""
-    if not spec.twin_rule or not {"forename", "surname", "dob"} <= present:
+def forename_conflict_sql(spec: ResolutionSpec, present: set[str], left: str = "l", right: str = "r") -> str:
+    """SQL: true when two records share a surname but name different people by forename.
+
+    Such a pair (a household: parent and child, brothers, a couple) never merges
+    automatically, however many other things agree; with the same birth date too it is the
+    twin rule and the pair is blocked.
+    """
+    if not spec.twin_rule or not {"forename", "surname"} <= present:
         return "false"
     personal = [f"{left}.email = {right}.email"] if "email" in present else []
     personal += [
@@ -75,11 +84,21 @@ def twin_sql(spec: ResolutionSpec, present: set[str], left: str = "l", right: st
     ]
     exempt = f" AND NOT coalesce({' OR '.join(personal)}, false)" if personal else ""
     return (
-        f"coalesce({left}.surname = {right}.surname AND {left}.dob = {right}.dob AND length({left}.dob) = 10 "
+        f"coalesce({left}.surname = {right}.surname "
         f"AND {left}.forename <> {right}.forename "
         f"AND NOT list_has_any({left}.forename_groups, {right}.forename_groups) "
         f"AND jaro_winkler_similarity({left}.forename, {right}.forename) < {TWIN_TYPO_SIMILARITY} "
         f"AND damerau_levenshtein({left}.forename, {right}.forename) > 1{exempt}, false)"
+    )
+
+
+def twin_sql(spec: ResolutionSpec, present: set[str], left: str = "l", right: str = "r") -> str:
+    """SQL: true when the twin rule keeps two records apart (a forename conflict and the same full birth date)."""
+    if not spec.twin_rule or not {"forename", "surname", "dob"} <= present:
+        return "false"
+    return (
+        f"({forename_conflict_sql(spec, present, left, right)} "
+        f"AND coalesce({left}.dob = {right}.dob AND length({left}.dob) = 10, false))"
     )
 
 
@@ -88,8 +107,36 @@ def identifiers_conflict(spec: ResolutionSpec, a: Mapping[str, str | None], b: M
     return [c for c in spec.strong_identifiers if a.get(c) and b.get(c) and a.get(c) != b.get(c)]
 
 
+def forename_conflict(a: Mapping[str, str | None], b: Mapping[str, str | None]) -> bool:
+    """Whether two records share a surname but their forenames name different people.
+
+    Forenames conflict when both are known and are neither the same name, nor variants of
+    one name (Bill, William), nor a likely typo (Jaro-Winkler >= 0.9, or one edit apart),
+    and nothing only one person has (an email address, an identifier the model compares,
+    given as ``id:<column>``) agrees.
+
+    Examples:
+        >>> forename_conflict({"forename": "jack", "surname": "hill"}, {"forename": "oliver", "surname": "hill"})
+        True
+        >>> forename_conflict({"forename": "bill", "surname": "hill"}, {"forename": "william", "surname": "hill"})
+        False
+    """
+    fa, fb = a.get("forename"), b.get("forename")
+    if not (fa and fb and a.get("surname")) or a.get("surname") != b.get("surname"):
+        return False
+    if are_variants(fa, fb) or jellyfish.damerau_levenshtein_distance(fa, fb) <= 1:
+        return False
+    if a.get("email") and a.get("email") == b.get("email"):
+        return False
+    for key, value in a.items():
+        other = b.get(key)
+        if key.startswith("id:") and value and other and jellyfish.damerau_levenshtein_distance(value, other) <= 1:
+            return False
+    return jellyfish.jaro_winkler_similarity(fa, fb) < TWIN_TYPO_SIMILARITY
+
+
 def twin_conflict(a: Mapping[str, str | None], b: Mapping[str, str | None]) -> bool:
-    """Whether the twin rule keeps two records (folded forename, surname, dob) apart.
+    """Whether the twin rule keeps two records apart: a forename conflict and the same full date of birth.
 
     Examples:
         >>> twin_conflict({"forename": "jack", "surname": "hill", "dob": "2001-02-03"},
@@ -99,24 +146,15 @@ def twin_conflict(a: Mapping[str, str | None], b: Mapping[str, str | None]) -> b
         ...               {"forename": "william", "surname": "hill", "dob": "2001-02-03"})
         False
     """
-    fa, fb = a.get("forename"), b.get("forename")
     dob = a.get("dob")
-    if not (fa and fb and dob and a.get("surname")) or len(dob) != 10:
-        return False
-    if a.get("surname") != b.get("surname") or dob != b.get("dob"):
-        return False
-    if are_variants(fa, fb):
-        return False
-    if jellyfish.damerau_levenshtein_distance(fa, fb) <= 1:
-        return False
-    if a.get("email") and a.get("email") == b.get("email"):
-        return False
-    return jellyfish.jaro_winkler_similarity(fa, fb) < TWIN_TYPO_SIMILARITY
+    return bool(dob) and len(str(dob)) == 10 and dob == b.get("dob") and forename_conflict(a, b)
 
 
 __all__ = [
     "TWIN_TYPO_SIMILARITY",
     "conflict_sql",
+    "forename_conflict",
+    "forename_conflict_sql",
     "identifiers_conflict",
     "strong_edges_sql",
     "twin_conflict",

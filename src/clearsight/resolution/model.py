@@ -29,7 +29,12 @@ import pandas as pd
 from splink import DuckDBAPI, Linker
 
 from clearsight.errors import ResolutionError
-from clearsight.resolution.deterministic import conflict_sql, strong_edges_sql, twin_sql
+from clearsight.resolution.deterministic import (
+    conflict_sql,
+    forename_conflict_sql,
+    strong_edges_sql,
+    twin_sql,
+)
 from clearsight.resolution.nicknames import variant_rows
 from clearsight.resolution.settings import (
     UNIQUE_ID,
@@ -176,15 +181,19 @@ class ResolutionEngine:
         return {r[0]: {c: v for c, v in zip(cols, r[1:], strict=True) if v is not None} for r in rows}
 
     def attributes(self, ids: Sequence[str]) -> dict[str, dict[str, str | None]]:
-        """entity id -> forename, surname, dob (and email) of records the twin rule can apply to."""
-        if not self.spec.twin_rule or not {"forename", "surname", "dob"} <= self.present:
+        """entity id -> forename, surname, dob (and email) of records the household and twin rules can apply to."""
+        if not self.spec.twin_rule or not {"forename", "surname"} <= self.present:
             return {}
-        email = ", email" if "email" in self.present else ", NULL AS email"
+        extra = [c for c in ("email", *self.spec.model_identifiers) if c in self.present]
+        cols = "".join(f', "{c}"' for c in extra)
         self.con.register("wanted_attrs", pd.DataFrame({"id": pd.Series(list(ids), dtype=object)}))
-        sql = f"SELECT {UNIQUE_ID}, forename, surname, dob{email} FROM records WHERE forename IS NOT NULL AND surname IS NOT NULL AND length(dob) = 10 AND {UNIQUE_ID} IN (SELECT CAST(id AS VARCHAR) FROM wanted_attrs)"  # noqa: S608 - constant SQL
+        sql = f"SELECT {UNIQUE_ID}, forename, surname, dob{cols} FROM records WHERE forename IS NOT NULL AND surname IS NOT NULL AND {UNIQUE_ID} IN (SELECT CAST(id AS VARCHAR) FROM wanted_attrs)"  # noqa: S608 - constant SQL
         rows = self.con.execute(sql).fetchall()
         self.con.unregister("wanted_attrs")
-        return {r[0]: {"forename": r[1], "surname": r[2], "dob": r[3], "email": r[4]} for r in rows}
+        keys = ["email" if c == "email" else f"id:{c}" for c in extra]
+        return {
+            r[0]: {"forename": r[1], "surname": r[2], "dob": r[3], **dict(zip(keys, r[4:], strict=True))} for r in rows
+        }
 
     # -- model -----------------------------------------------------------------------
     def _linker_for(self, settings: Mapping[str, Any]) -> Linker:
@@ -355,7 +364,8 @@ class ResolutionEngine:
             FROM scored s ANTI JOIN d ON s.left_id = d.left_id AND s.right_id = d.right_id
         ),
         judged AS (
-            SELECT u.*, {conflict_sql(self.spec, self.present)} AS conflicts, {twin_sql(self.spec, self.present)} AS twin
+            SELECT u.*, {conflict_sql(self.spec, self.present)} AS conflicts, {twin_sql(self.spec, self.present)} AS twin,
+                   {forename_conflict_sql(self.spec, self.present)} AS household
             FROM u JOIN records l ON l.{UNIQUE_ID} = u.left_id JOIN records r ON r.{UNIQUE_ID} = u.right_id
         ),
         status AS (
@@ -363,12 +373,14 @@ class ResolutionEngine:
                 WHEN conflicts <> '' THEN 'blocked'
                 WHEN method = 'model' AND twin THEN 'blocked'
                 WHEN method = 'deterministic' THEN 'merge'
+                WHEN household AND match_probability >= {thresholds.review_low} THEN 'review'
                 WHEN match_probability >= {thresholds.merge} THEN 'merge'
                 WHEN match_probability >= {thresholds.review_low} AND match_probability < {thresholds.review_top} THEN 'review'
             END AS status,
             CASE
                 WHEN conflicts <> '' THEN 'conflicting ' || conflicts
                 WHEN method = 'model' AND twin THEN 'twin rule: same surname and date of birth, different forename'
+                WHEN household THEN 'same surname, different forename: a person decides'
                 ELSE ''
             END AS reason
             FROM judged

@@ -30,7 +30,7 @@ from clearsight.resolution.cluster import (
     changes,
     cluster_records,
 )
-from clearsight.resolution.deterministic import twin_conflict
+from clearsight.resolution.deterministic import forename_conflict
 from clearsight.resolution.model import (
     ASSESSMENT_NOTE,
     EngineOptions,
@@ -143,7 +143,7 @@ def apply_clustering(
     """
     new = cluster_records(
         edges, judgements, blocked=blocked, identifiers=identifiers, attributes=attributes,
-        apart=twin_conflict if spec.twin_rule else None,
+        apart=forename_conflict if spec.twin_rule else None,
     )
     old_m = _memberships(old)
     made = changes(old_m, new)
@@ -365,7 +365,7 @@ def identifiers_for(op: Operation, spec: ResolutionSpec, ids: Sequence[str]) -> 
 
 
 def attributes_for(op: Operation, spec: ResolutionSpec, ids: Sequence[str]) -> dict[str, dict[str, str | None]]:
-    """Forename (first word), surname and full date of birth of records, for the twin rule."""
+    """Forename (first word), surname and date of birth of records, for the household and twin rules."""
     if not spec.twin_rule:
         return {}
     wanted = {c: spec.fields[c] for c in ("forename", "surname", "dob", "email") if c in spec.fields}
@@ -375,7 +375,7 @@ def attributes_for(op: Operation, spec: ResolutionSpec, ids: Sequence[str]) -> d
         forename = (values.get("forename") or "").strip().lower().split(" ")[0] or None
         surname = (values.get("surname") or "").strip().lower() or None
         dob = values.get("dob")
-        if forename and surname and dob and len(dob) == 10:
+        if forename and surname:
             out[entity] = {"forename": forename, "surname": surname, "dob": dob, "email": values.get("email")}
     return out
 

@@ -12,8 +12,10 @@ Design choices for Person (measured, see ``benchmarks/bench_resolution_accuracy.
   comparison puts "same surname, different forename" beside "same surname, forename
   missing", so family members at one address score as matches.
 * A forename that disagrees outright is strong evidence against (its ``else`` level has a
-  high u and a low m), and :func:`clearsight.resolution.deterministic.twin_conflict` keeps
-  same-surname, same-birth-date people with different forenames apart whatever the score.
+  high u and a low m), and :func:`clearsight.resolution.deterministic.forename_conflict` keeps
+  same-surname people with different forenames (a household) from merging automatically,
+  and :func:`~clearsight.resolution.deterministic.twin_conflict` blocks them outright when
+  the birth date is the same too.
 * Names written the other way round (surname in the forename field) get a level of their
   own in both name comparisons. It needs *both* names crossed over, so a shared surname
   alone (a household) never reaches it.
