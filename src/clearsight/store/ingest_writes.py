@@ -24,7 +24,7 @@ from sqlalchemy import Connection, and_, insert, select, text, update
 
 from clearsight.errors import Conflict
 from clearsight.store import tables as t
-from clearsight.store.writes import ensure_markings, insert_ignore
+from clearsight.store.writes import bump_data_version, ensure_markings, insert_ignore
 
 ENTITY_COLUMNS = (
     "id", "schema", "source", "record_key", "marking_id", "first_run", "last_run",
@@ -298,6 +298,8 @@ def write_batch(conn: Connection, *, run: RunInfo, batch: IngestBatch, last: boo
     )
     result.links_written = len(new_links) + len(link_updates)
     result.changed_ids = sorted(changed) + list(new_links) + changed_links
+    if result.changed_ids:
+        bump_data_version(conn)
 
     # -- bookkeeping --------------------------------------------------------------------
     if batch.primary:

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, and_, case, delete, exists, func, insert, or_
 
 from clearsight.store import tables as t
 from clearsight.store.visibility import Visibility
+from clearsight.store.writes import bump_data_version
 
 _CHUNK = 500
 
@@ -462,6 +463,7 @@ def write_clusters(
         batch = [dict(r) for r in rows[i : i + 20_000]]
         if batch:
             conn.execute(insert(c), batch)
+    bump_data_version(conn)
 
 
 def add_judgement(
