@@ -122,6 +122,29 @@ def step_quality(ws: Workspace, ctx: Context, data: Path) -> dict[str, Any]:
     return out
 
 
+def step_resolve(ws: Workspace, ctx: Context, data: Path) -> dict[str, Any]:
+    from clearsight.resolution import EngineOptions, resolve
+
+    options = EngineOptions(memory_limit=ws.settings.duckdb_memory_limit, threads=ws.settings.duckdb_threads)
+    out: dict[str, Any] = {}
+    for schema in ("Person", "Vehicle", "Phone"):
+        summary = resolve(ws.governance, ctx, schema=schema, options=options)
+        out[schema] = {
+            "records": summary.records,
+            "canonical entities": summary.clusters,
+            "merged records": summary.clustered_records,
+            "in review queue": summary.pairs.get("review", 0),
+        }
+    out["note"] = "match scores and merges are assessments, not facts; review with 'clearsight review list'"
+    return out
+
+
+def step_patterns(ws: Workspace, ctx: Context, data: Path) -> dict[str, Any]:
+    from clearsight.patterns.demo import demo_step
+
+    return demo_step(ws.governance, ctx, ws.settings.workspace / "reports" / "demo-patterns")
+
+
 def run_demo(ws: Workspace, ctx: Context, *, people: int = 5000, seed: int = DEMO_SEED,
              on_step: Callable[[str], None] | None = None, extra_steps: list[tuple[str, Step]] | None = None) -> DemoRun:
     """Generate, ingest and analyse; return what each step did."""
@@ -131,6 +154,8 @@ def run_demo(ws: Workspace, ctx: Context, *, people: int = 5000, seed: int = DEM
         ("generate synthetic force", step_generate(people, seed)),
         ("ingest sources", step_ingest),
         ("data quality", step_quality),
+        ("resolve identities", step_resolve),
+        ("crime patterns on police.uk data", step_patterns),
         *(extra_steps or []),
     ]
     run = DemoRun(workspace=ws.settings.workspace)
