@@ -110,7 +110,8 @@ VARIANTS: dict[str, tuple[str, ...]] = {
     "frances": ("fran",),
     "francis": ("frank",),
     "gillian": ("gill", "jill"),
-    "mohammed": ("mo", "mohd"),
+    # one name in many transliterations: each spelling is a variant of the others
+    "mohammed": ("mo", "mohd", "muhammad", "mohammad", "mohamed", "mohamad", "muhammed"),
     "muhammad": ("mo", "mohd"),
     "mohammad": ("mo", "mohd"),
     "mohamed": ("mo", "mohd"),
