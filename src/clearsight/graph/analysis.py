@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 
 import igraph as ig
 import leidenalg
+import numpy as np
 
 from clearsight.graph.build import EdgeLinks, ViewGraph
+from clearsight.store.graph_queries import LinkColumns
 
 #: involvement categories that make a person a co-offender in a crime
 OFFENDING = frozenset({"suspect", "offender"})
@@ -66,16 +68,15 @@ class Window:
 
 def edge_day(vg: ViewGraph, e: int) -> str | None:
     """The date of the event at either end of edge ``e``, if one end is a dated event."""
-    edge = vg.graph.es[e]
-    days = [d for d in (vg.graph.vs[edge.source]["day"], vg.graph.vs[edge.target]["day"]) if d]
+    days = [d for d in (vg.days[int(vg.ends[e, 0])], vg.days[int(vg.ends[e, 1])]) if d]
     return min(days) if days else None
 
 
 def usable_links(vg: ViewGraph, e: int, window: Window) -> list[int]:
     """Indexes of the links of edge ``e`` that pass ``window``."""
-    links = vg.links(e)
     if window.unfiltered:
-        return list(range(len(links.ids)))
+        return list(range(vg.n_links(e)))
+    links = vg.links(e)
     day = edge_day(vg, e) if (window.since or window.until) else None
     return [i for i in range(len(links.ids)) if window.link_ok(links, i, day)]
 
@@ -102,9 +103,8 @@ def neighbourhood(vg: ViewGraph, start: int, hops: int, window: Window) -> Neigh
             ok = usable_links(vg, e, window)
             if not ok:
                 continue
-            edge = g.es[e]
-            w = edge.target if edge.source == v else edge.source
-            if window.node_schemas and w != start and g.vs[w]["schema"] not in window.node_schemas:
+            w = vg.other(e, v)
+            if window.node_schemas and w != start and vg.schemas[w] not in window.node_schemas:
                 continue
             if w not in seen:
                 if depth >= hops:
@@ -122,15 +122,42 @@ def _filtered(vg: ViewGraph, window: Window) -> tuple[ig.Graph, list[int] | None
     """
     if window.unfiltered:
         return vg.graph, None
-    keep = [e for e in range(vg.graph.ecount()) if usable_links(vg, e, window)]
+    cached = vg.derived.get(window)
+    if cached is not None:
+        return cached
+    n_edges = vg.graph.ecount()
+    table = vg.table
+    if window.link_schemas:
+        ok = np.isin(np.asarray(table.schemas, dtype=object), list(window.link_schemas))
+    else:
+        ok = np.ones(len(table.ids), dtype=bool)
+    if window.since or window.until:
+        edge_of = np.repeat(np.arange(n_edges), np.diff(vg.ptr))
+        days = [edge_day(vg, e) for e in range(n_edges)]
+        cand = np.flatnonzero(ok).tolist()
+        for i in cand:
+            if not window.link_ok(_one(table, i), 0, days[int(edge_of[i])]):
+                ok[i] = False
+    starts = vg.ptr[:-1]
+    edge_ok = np.logical_or.reduceat(ok, starts) if len(ok) else np.zeros(0, dtype=bool)
     if window.node_schemas:
-        allowed = window.node_schemas
-        schemas = vg.graph.vs["schema"]
-        keep = [
-            e for e in keep
-            if schemas[vg.graph.es[e].source] in allowed and schemas[vg.graph.es[e].target] in allowed
-        ]
-    return vg.graph.subgraph_edges(keep, delete_vertices=False), keep
+        allowed = np.array([sc in window.node_schemas for sc in vg.schemas], dtype=bool)
+        edge_ok &= allowed[vg.ends[:, 0]] & allowed[vg.ends[:, 1]]
+    keep = np.flatnonzero(edge_ok).tolist()
+    result = (vg.graph.subgraph_edges(keep, delete_vertices=False), keep)
+    if len(vg.derived) >= 8:
+        vg.derived.clear()
+    vg.derived[window] = result
+    return result
+
+
+def _one(table: LinkColumns, i: int) -> EdgeLinks:
+    """Link ``i`` of the table as a one-link edge, for :meth:`Window.link_ok`."""
+    return EdgeLinks(
+        ids=[table.ids[i]], schemas=[table.schemas[i]], valid_from=[table.valid_from[i]],
+        valid_to=[table.valid_to[i]], markings=[table.markings[i]], categories=[table.categories[i]],
+        sources=[table.sources[i]],
+    )
 
 
 def paths(vg: ViewGraph, a: int, b: int, k: int = 1, window: Window | None = None) -> list[list[int]]:
@@ -153,8 +180,7 @@ def path_vertices(vg: ViewGraph, a: int, edge_path: Sequence[int]) -> list[int]:
     """The vertices visited by an edge path starting at ``a``."""
     out = [a]
     for e in edge_path:
-        edge = vg.graph.es[e]
-        out.append(edge.target if edge.source == out[-1] else edge.source)
+        out.append(vg.other(e, out[-1]))
     return out
 
 
@@ -212,15 +238,15 @@ def co_offending(vg: ViewGraph, window: Window | None = None) -> CoOffending:
     """Project the graph onto people who share crimes as suspects or offenders."""
     win = window or Window()
     g = vg.graph
+    names = vg.names
     offenders: dict[int, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
-    crime_vertices = [v.index for v in g.vs if v["schema"] == "Crime"]
+    crime_vertices = [v for v, sc in enumerate(vg.schemas) if sc == "Crime"]
     for c in crime_vertices:
         for e in g.incident(c):
-            links = vg.links(e)
-            edge = g.es[e]
-            other = edge.target if edge.source == c else edge.source
-            if g.vs[other]["schema"] != "Person":
+            other = vg.other(e, c)
+            if vg.schemas[other] != "Person":
                 continue
+            links = vg.links(e)
             for i in usable_links(vg, e, win):
                 if links.schemas[i] == "Involvement" and links.categories[i] in OFFENDING:
                     offenders[c][other].append(links.ids[i])
@@ -230,13 +256,13 @@ def co_offending(vg: ViewGraph, window: Window | None = None) -> CoOffending:
         members = sorted(people)
         for i, p in enumerate(members):
             for q in members[i + 1 :]:
-                pair_crimes[(p, q)].append(g.vs[c]["name"])
+                pair_crimes[(p, q)].append(names[c])
                 pair_links[(p, q)].extend(people[p] + people[q])
-    persons = sorted({p for pair in pair_crimes for p in pair}, key=lambda v: g.vs[v]["name"])
+    persons = sorted({p for pair in pair_crimes for p in pair}, key=lambda v: names[v])
     local = {v: i for i, v in enumerate(persons)}
-    pairs = sorted(pair_crimes, key=lambda pq: (g.vs[pq[0]]["name"], g.vs[pq[1]]["name"]))
+    pairs = sorted(pair_crimes, key=lambda pq: (names[pq[0]], names[pq[1]]))
     h = ig.Graph(n=len(persons), edges=[(local[p], local[q]) for p, q in pairs], directed=False)
-    h.vs["name"] = [g.vs[v]["name"] for v in persons]
+    h.vs["name"] = [names[v] for v in persons]
     h.vs["schema"] = ["Person"] * len(persons)
     h.es["weight"] = [len(pair_crimes[pq]) for pq in pairs]
     return CoOffending(

@@ -9,8 +9,9 @@ graph, and seeded algorithms the same answers.
 
 Graphs are cached per (visibility, data version): in memory in a :class:`GraphCache`
 and on disk in the workspace cache (a pickle of ids, schemata, dates and marking ids:
-no property values). When only new links arrived since the cached version, they are
-added to the cached graph (``incremental``); when clusters, erasures or restrictions
+no property values). The graph is assembled from column arrays (no object per link).
+When only new links arrived since the cached version, only they are read and merged
+into the cached links (``incremental``); when clusters, erasures or restrictions
 changed, the graph is rebuilt (``full``).
 """
 
@@ -19,25 +20,29 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
-from collections.abc import Iterable
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import igraph as ig
+import numpy as np
 
-from clearsight.governance.gateway import Operation
+from clearsight.governance.gateway import Governance, Operation
 from clearsight.search.keys import day_key
 from clearsight.store import graph_queries as gq
-from clearsight.store.graph_queries import GraphLinkRow
+from clearsight.store.graph_queries import GraphLinkRow, LinkColumns
 
 EVENT_SCHEMAS = frozenset({"Crime", "Incident", "StopSearch", "Custody", "ANPRRead", "Call"})
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
+#: graphs kept in memory per cache (one per viewer visibility; least recently used go first)
+MEMORY_GRAPHS = 4
 
 
 @dataclass
 class EdgeLinks:
-    """The links behind one edge, in parallel lists."""
+    """The links behind one edge, in parallel lists (sorted by link id)."""
 
     ids: list[str] = field(default_factory=list)
     schemas: list[str] = field(default_factory=list)
@@ -63,23 +68,60 @@ class EdgeLinks:
 
 @dataclass
 class ViewGraph:
-    """A viewer's graph: the igraph object, the id index and how it was obtained."""
+    """A viewer's graph: the igraph object, the id index, the links behind each edge.
+
+    Links are held as columns (:class:`~clearsight.store.graph_queries.LinkColumns`)
+    grouped by edge: the links of edge ``e`` are positions ``ptr[e]`` to ``ptr[e + 1]``,
+    sorted by link id. Vertex names, schemata and event days are plain lists too, so
+    reading them never goes through igraph's per-item objects.
+    """
 
     graph: ig.Graph
     index: dict[str, int]
     version: dict[str, Any]
     key: str
     built: str = "full"
+    names: list[str] = field(default_factory=list)
+    schemas: list[str] = field(default_factory=list)
+    days: list[str | None] = field(default_factory=list)
+    table: LinkColumns = field(default_factory=LinkColumns)
+    ptr: Any = None
+    ends: Any = None
+    cluster_rows: int = -1
+    #: filtered subgraphs already computed on this graph (see analysis.filtered)
+    derived: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     def vertex(self, canonical_id: str) -> int | None:
         return self.index.get(canonical_id)
 
     def name(self, v: int) -> str:
-        return str(self.graph.vs[v]["name"])
+        return self.names[v]
+
+    def n_links(self, e: int) -> int:
+        return int(self.ptr[e + 1] - self.ptr[e])
+
+    def other(self, e: int, v: int) -> int:
+        """The end of edge ``e`` that is not ``v``."""
+        a, b = int(self.ends[e, 0]), int(self.ends[e, 1])
+        return b if a == v else a
 
     def links(self, e: int) -> EdgeLinks:
-        value: EdgeLinks = self.graph.es[e]["links"]
-        return value
+        lo, hi = int(self.ptr[e]), int(self.ptr[e + 1])
+        tb = self.table
+        return EdgeLinks(
+            ids=tb.ids[lo:hi],
+            schemas=tb.schemas[lo:hi],
+            valid_from=tb.valid_from[lo:hi],
+            valid_to=tb.valid_to[lo:hi],
+            markings=tb.markings[lo:hi],
+            categories=tb.categories[lo:hi],
+            sources=tb.sources[lo:hi],
+        )
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["derived"] = {}
+        return state
 
 
 def visibility_key(op: Operation) -> str:
@@ -89,33 +131,44 @@ def visibility_key(op: Operation) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
-def _pair(a: str, b: str) -> tuple[str, str]:
-    return (a, b) if a <= b else (b, a)
+def _assemble(cols: LinkColumns, days: dict[str, str]) -> dict[str, Any]:
+    """Vertices, edges and grouped link columns from visible links, with column arrays.
 
-
-def _assemble(rows: Iterable[GraphLinkRow], days: dict[str, str]) -> tuple[ig.Graph, dict[str, int]]:
-    schemas: dict[str, str] = {}
-    edges: dict[tuple[str, str], EdgeLinks] = {}
-    for row in rows:
-        if row.source == row.target:
-            continue  # two records of one resolved entity linked to each other
-        schemas.setdefault(row.source, row.source_schema)
-        schemas.setdefault(row.target, row.target_schema)
-        edges.setdefault(_pair(row.source, row.target), EdgeLinks()).add(row)
+    Vertices are sorted by canonical id and edges by their ends' ids; each edge's links are
+    sorted by link id. Links joining two records of one resolved entity are left out.
+    """
+    keep = [i for i, (a, b) in enumerate(zip(cols.sources, cols.targets, strict=True)) if a != b]
+    if len(keep) != len(cols):
+        cols = cols.take(keep)
+    schemas: dict[str, str] = dict(zip(cols.targets, cols.target_schemas, strict=True))
+    schemas.update(zip(cols.sources, cols.source_schemas, strict=True))
     names = sorted(schemas)
     index = {n: i for i, n in enumerate(names)}
-    pairs = sorted(edges)
-    g = ig.Graph(n=len(names), edges=[(index[a], index[b]) for a, b in pairs], directed=False)
+    n_links = len(cols)
+    a = np.fromiter((index[x] for x in cols.sources), dtype=np.int64, count=n_links)
+    b = np.fromiter((index[x] for x in cols.targets), dtype=np.int64, count=n_links)
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    pair = lo * max(len(names), 1) + hi
+    by_id = sorted(range(n_links), key=cols.ids.__getitem__)
+    rank = np.empty(n_links, dtype=np.int64)
+    rank[by_id] = np.arange(n_links, dtype=np.int64)
+    order = np.lexsort((rank, pair))
+    table = cols.take(order.tolist())
+    sorted_pair = pair[order]
+    if n_links:
+        starts = np.concatenate(([0], np.flatnonzero(np.diff(sorted_pair)) + 1))
+    else:
+        starts = np.zeros(0, dtype=np.int64)
+    ptr = np.concatenate((starts, [n_links])).astype(np.int64)
+    ends = np.column_stack((lo[order][starts], hi[order][starts])) if n_links else np.zeros((0, 2), dtype=np.int64)
+    g = ig.Graph(n=len(names), edges=list(zip(ends[:, 0].tolist(), ends[:, 1].tolist(), strict=True)), directed=False)
+    vertex_schemas = [schemas[n] for n in names]
+    vertex_days = [days.get(n) if sc in EVENT_SCHEMAS else None for n, sc in zip(names, vertex_schemas, strict=True)]
     g.vs["name"] = names
-    g.vs["schema"] = [schemas[n] for n in names]
-    g.vs["day"] = [days.get(n) if schemas[n] in EVENT_SCHEMAS else None for n in names]
-    for el in edges.values():
-        order = sorted(range(len(el.ids)), key=lambda i: el.ids[i])
-        for attr in ("ids", "schemas", "valid_from", "valid_to", "markings", "categories", "sources"):
-            values = getattr(el, attr)
-            setattr(el, attr, [values[i] for i in order])
-    g.es["links"] = [edges[p] for p in pairs]
-    return g, index
+    g.vs["schema"] = vertex_schemas
+    g.vs["day"] = vertex_days
+    return {"graph": g, "index": index, "names": names, "schemas": vertex_schemas, "days": vertex_days,
+            "table": table, "ptr": ptr, "ends": ends}
 
 
 def _days(raw: dict[str, str]) -> dict[str, str]:
@@ -129,49 +182,35 @@ def _days(raw: dict[str, str]) -> dict[str, str]:
 
 def build_full(op: Operation, version: dict[str, Any], key: str) -> ViewGraph:
     """Build the viewer's graph from every visible link."""
-    rows = list(op.run(gq.graph_links))
+    cols = op.run(gq.graph_links)
     days = _days(op.run(gq.event_days))
-    g, index = _assemble(rows, days)
-    return ViewGraph(graph=g, index=index, version=version, key=key, built="full")
+    parts = _assemble(cols, days)
+    return ViewGraph(version=version, key=key, built="full", cluster_rows=op.run(gq.cluster_rows), **parts)
 
 
 def add_links(op: Operation, vg: ViewGraph, version: dict[str, Any]) -> ViewGraph:
-    """Add the visible links seen since ``vg`` was built (incremental update)."""
-    g = vg.graph
-    rows = list(op.run(gq.graph_links, since=vg.version.get("links") or None))
-    new_nodes: dict[str, str] = {}
-    for row in rows:
-        for cid, schema in ((row.source, row.source_schema), (row.target, row.target_schema)):
-            if cid not in vg.index and cid not in new_nodes:
-                new_nodes[cid] = schema
-    days = _days(op.run(gq.event_days, entity_ids=sorted(new_nodes))) if new_nodes else {}
+    """Add the visible links seen since ``vg`` was built (incremental update).
+
+    Only the new and changed links are read from the store; they replace or join the
+    cached link columns and the graph is re-assembled in memory, so it is the same graph
+    a full build would give.
+    """
+    fresh = op.run(gq.graph_links, since=vg.version.get("links") or None)
+    old = vg.table
+    if len(fresh):
+        replaced = set(fresh.ids)
+        keep = [i for i, lid in enumerate(old.ids) if lid not in replaced]
+        merged = old.take(keep)
+        for name in LinkColumns.COLUMNS:
+            getattr(merged, name).extend(getattr(fresh, name))
+    else:
+        merged = old
+    days = {n: d for n, d in zip(vg.names, vg.days, strict=True) if d}
+    new_nodes = sorted((set(fresh.sources) | set(fresh.targets)) - set(vg.index))
     if new_nodes:
-        start = g.vcount()
-        names = sorted(new_nodes)
-        g.add_vertices(
-            len(names),
-            attributes={
-                "name": names,
-                "schema": [new_nodes[n] for n in names],
-                "day": [days.get(n) if new_nodes[n] in EVENT_SCHEMAS else None for n in names],
-            },
-        )
-        for i, n in enumerate(names):
-            vg.index[n] = start + i
-    fresh: dict[tuple[int, int], EdgeLinks] = {}
-    for row in rows:
-        if row.source == row.target:
-            continue
-        a, b = vg.index[row.source], vg.index[row.target]
-        eid = g.get_eid(a, b, error=False)
-        if eid >= 0:
-            vg.links(eid).add(row)
-        else:
-            fresh.setdefault((min(a, b), max(a, b)), EdgeLinks()).add(row)
-    if fresh:
-        pairs = sorted(fresh)
-        g.add_edges(pairs, attributes={"links": [fresh[p] for p in pairs]})
-    return ViewGraph(graph=g, index=vg.index, version=version, key=vg.key, built="incremental")
+        days.update(_days(op.run(gq.event_days, entity_ids=new_nodes)))
+    parts = _assemble(merged, days)
+    return ViewGraph(version=version, key=vg.key, built="incremental", cluster_rows=vg.cluster_rows, **parts)
 
 
 def _incremental_ok(old: dict[str, Any], new: dict[str, Any]) -> bool:
@@ -185,6 +224,9 @@ def _incremental_ok(old: dict[str, Any], new: dict[str, Any]) -> bool:
 class GraphCache:
     """Built graphs per (visibility, data version), in memory and optionally on disk.
 
+    Checking a cached graph costs one round trip (the data version); only when the data
+    moved is anything else read.
+
     Args:
         directory: where to keep pickled graphs between processes (the workspace cache);
             ``None`` keeps them in memory only.
@@ -192,7 +234,7 @@ class GraphCache:
 
     def __init__(self, directory: Path | None = None) -> None:
         self.directory = directory
-        self._memory: dict[str, ViewGraph] = {}
+        self._memory: OrderedDict[str, ViewGraph] = OrderedDict()
 
     def _path(self, key: str, version: dict[str, Any]) -> Path | None:
         if self.directory is None:
@@ -209,7 +251,7 @@ class GraphCache:
         try:
             with files[-1].open("rb") as fh:
                 payload = pickle.load(fh)  # our own cache file, in the workspace
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
             return None
         if not isinstance(payload, dict) or payload.get("format") != CACHE_FORMAT:
             return None
@@ -229,24 +271,35 @@ class GraphCache:
             if old != path:
                 old.unlink(missing_ok=True)
 
+    def _remember(self, key: str, vg: ViewGraph) -> None:
+        self._memory[key] = vg
+        self._memory.move_to_end(key)
+        while len(self._memory) > MEMORY_GRAPHS:
+            self._memory.popitem(last=False)
+
     def get(self, op: Operation) -> ViewGraph:
         """The viewer's graph for the current data: cached, extended or rebuilt."""
         key = visibility_key(op)
         version = op.run(gq.data_version)
         cached = self._memory.get(key)
         source = "memory"
-        if cached is None:
-            cached = self._from_disk(key)
-            source = "disk"
+        if cached is None or cached.version != version:
+            disk = self._from_disk(key)
+            if disk is not None and (cached is None or disk.version == version):
+                cached, source = disk, "disk"
         if cached is not None and cached.version == version:
             cached.built = "cached" if source == "memory" else "cached-disk"
-            self._memory[key] = cached
+            self._remember(key, cached)
             return cached
-        if cached is not None and _incremental_ok(cached.version, version):
+        if (
+            cached is not None
+            and _incremental_ok(cached.version, version)
+            and cached.cluster_rows == op.run(gq.cluster_rows)
+        ):
             vg = add_links(op, cached, version)
         else:
             vg = build_full(op, version, key)
-        self._memory[key] = vg
+        self._remember(key, vg)
         self._save(vg)
         return vg
 
@@ -258,4 +311,25 @@ class GraphCache:
                 f.unlink(missing_ok=True)
 
 
-__all__ = ["EVENT_SCHEMAS", "EdgeLinks", "GraphCache", "ViewGraph", "add_links", "build_full", "visibility_key"]
+_SHARED: weakref.WeakKeyDictionary[Governance, GraphCache] = weakref.WeakKeyDictionary()
+
+
+def shared_cache(gov: Governance) -> GraphCache:
+    """The in-process cache of one workspace's governance (used when no cache is given)."""
+    cache = _SHARED.get(gov)
+    if cache is None:
+        cache = GraphCache()
+        _SHARED[gov] = cache
+    return cache
+
+
+__all__ = [
+    "EVENT_SCHEMAS",
+    "EdgeLinks",
+    "GraphCache",
+    "ViewGraph",
+    "add_links",
+    "build_full",
+    "shared_cache",
+    "visibility_key",
+]

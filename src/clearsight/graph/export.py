@@ -24,7 +24,7 @@ from clearsight.governance.context import Context
 from clearsight.governance.gateway import Governance, Operation
 from clearsight.governance.markings import Marking, combine
 from clearsight.graph import analysis as an
-from clearsight.graph.build import GraphCache
+from clearsight.graph.build import GraphCache, shared_cache
 from clearsight.graph.service import describe
 from clearsight.ontology import load_model
 from clearsight.search.captions import captions
@@ -223,7 +223,7 @@ def export(
         raise InvalidValue("format", fmt, f"must be one of {', '.join(FORMATS)}")
     if not ids and community is None:
         raise InvalidValue("selection", None, "choose the entities to export with ids or a community number")
-    cache = cache if cache is not None else GraphCache()
+    cache = cache if cache is not None else shared_cache(gov)
     with gov.operation(ctx, "disclosure", "graph.export", component="graph") as op:
         vg = cache.get(op)
         chosen: set[int] = set()

@@ -19,11 +19,10 @@ from clearsight.governance.context import Context
 from clearsight.governance.gateway import Governance, Operation
 from clearsight.governance.markings import Marking, combine
 from clearsight.graph import analysis as an
-from clearsight.graph.build import GraphCache, ViewGraph
+from clearsight.graph.build import GraphCache, ViewGraph, shared_cache
 from clearsight.search.captions import captions
 from clearsight.search.keys import day_key
 from clearsight.store import graph_queries as gq
-from clearsight.store import queries
 from clearsight.store import search_index as si
 
 GRADE_PROPS = ("sourceEvaluation", "intelligenceAssessment", "handlingCode")
@@ -63,8 +62,9 @@ def _window(
     )
 
 
-def _cache(cache: GraphCache | None) -> GraphCache:
-    return cache if cache is not None else GraphCache()
+def _cache(gov: Governance, cache: GraphCache | None) -> GraphCache:
+    """The cache given, or the workspace's in-process cache (graphs per viewer and data version)."""
+    return cache if cache is not None else shared_cache(gov)
 
 
 def _resolve(op: Operation, vg: ViewGraph, entity_id: str) -> tuple[str, int | None]:
@@ -75,11 +75,10 @@ def _resolve(op: Operation, vg: ViewGraph, entity_id: str) -> tuple[str, int | N
 
 
 def _edge_dict(vg: ViewGraph, op: Operation, e: int, usable: Sequence[int]) -> dict[str, Any]:
-    edge = vg.graph.es[e]
     links = vg.links(e)
     return {
-        "source": vg.name(edge.source),
-        "target": vg.name(edge.target),
+        "source": vg.name(int(vg.ends[e, 0])),
+        "target": vg.name(int(vg.ends[e, 1])),
         "links": [
             {
                 "id": links.ids[i],
@@ -110,18 +109,18 @@ def describe(
     for v, name in zip(vertices, names, strict=True):
         members = members_of.get(name, [])
         marks.extend(op.marking(m.marking_id) for m in members)
-        node = {
+        node: dict[str, Any] = {
             "id": name,
-            "schema": vg.graph.vs[v]["schema"],
+            "schema": vg.schemas[v],
             "caption": caption_of.get(name, name[:8]),
             "members": [m.entity_id for m in members],
         }
-        if vg.graph.vs[v]["day"]:
-            node["date"] = vg.graph.vs[v]["day"]
+        if vg.days[v]:
+            node["date"] = vg.days[v]
         node.update((extra or {}).get(v, {}))
         nodes.append(node)
     edge_rows = []
-    for e in sorted(edges, key=lambda e: (vg.name(vg.graph.es[e].source), vg.name(vg.graph.es[e].target))):
+    for e in sorted(edges, key=lambda e: (vg.name(int(vg.ends[e, 0])), vg.name(int(vg.ends[e, 1])))):
         usable = edges[e]
         links = vg.links(e)
         marks.extend(op.marking(links.markings[i]) for i in usable)
@@ -149,7 +148,7 @@ def neighbours(
         raise InvalidValue("hops", hops, "must be at least 1")
     window = _window(link_schemas, node_schemas, since, until)
     with gov.operation(ctx, "consultation", "graph.neighbours", component="graph") as op:
-        vg = _cache(cache).get(op)
+        vg = _cache(gov, cache).get(op)
         canonical, v = _resolve(op, vg, entity_id)
         if v is None:
             nodes, edges, marking = _isolated(op, canonical)
@@ -175,19 +174,12 @@ def _isolated(op: Operation, canonical: str) -> tuple[list[dict[str, Any]], list
     return [node], [], combine(op.marking(m.marking_id) for m in members)
 
 
-def _grades(op: Operation, entity_ids: list[str]) -> dict[str, dict[str, str]]:
-    """3x5x2 grades of those entities that are intelligence reports (INT-3)."""
-    out: dict[str, dict[str, str]] = {}
-    for s in op.run(queries.statements, entity_ids=entity_ids, props=GRADE_PROPS):
-        if s.schema == "IntelligenceReport":
-            out.setdefault(s.entity_id, {})[s.prop] = s.value
-    return out
-
-
 def evidence(op: Operation, link_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """The source record behind each link: source, record key, schema, dates, grades."""
-    rows = op.run(gq.link_evidence, link_ids=list(link_ids))
-    grades = _grades(op, sorted({r.source_id for r in rows}))
+    """The source record behind each link: source, record key, schema, dates, 3x5x2 grades (INT-3).
+
+    One query for the links and the grades of their source records together.
+    """
+    rows = op.run(gq.link_evidence, link_ids=list(link_ids), grade_props=GRADE_PROPS)
     out: dict[str, dict[str, Any]] = {}
     for r in rows:
         out[r.id] = {
@@ -202,7 +194,7 @@ def evidence(op: Operation, link_ids: Sequence[str]) -> dict[str, dict[str, Any]
             "valid_to": r.valid_to,
             "kind": r.kind,
             "category": r.properties.get("category") if r.schema == "Involvement" else None,
-            "grading": grades.get(r.source_id),
+            "grading": dict(r.grading) or None,
             "marking": op.marking(r.marking_id).label(),
         }
     return out
@@ -240,7 +232,7 @@ def path(
         raise InvalidValue("k", k, "must be at least 1")
     window = _window(link_schemas, None, since, until)
     with gov.operation(ctx, "consultation", "graph.path", component="graph") as op:
-        vg = _cache(cache).get(op)
+        vg = _cache(gov, cache).get(op)
         ca, va = _resolve(op, vg, a)
         cb, vb = _resolve(op, vg, b)
         found = an.paths(vg, va, vb, k, window) if va is not None and vb is not None else []
@@ -282,7 +274,8 @@ def _projection(vg: ViewGraph, node_schemas: Sequence[str] | None) -> tuple[ig.G
     """The graph restricted to some node schemata (vertex ids mapped back via the list)."""
     if not node_schemas:
         return vg.graph, list(range(vg.graph.vcount()))
-    keep = [v.index for v in vg.graph.vs if v["schema"] in set(node_schemas)]
+    wanted = set(node_schemas)
+    keep = [v for v, sc in enumerate(vg.schemas) if sc in wanted]
     return vg.graph.subgraph(keep), keep
 
 
@@ -296,7 +289,7 @@ def network_measures(
 ) -> Network:
     """Degree, betweenness and PageRank; the ``top`` nodes by betweenness, with all three."""
     with gov.operation(ctx, "consultation", "graph.measures", component="graph") as op:
-        vg = _cache(cache).get(op)
+        vg = _cache(gov, cache).get(op)
         g, back = _projection(vg, node_schemas)
         m = an.measures(g)
         ranked = sorted(range(g.vcount()), key=lambda i: (-m.betweenness[i], -m.degree[i], g.vs[i]["name"]))[:top]
@@ -373,9 +366,9 @@ def network_communities(
 ) -> CommunityReport:
     """Leiden communities of the viewer's graph (optionally of some node schemata only)."""
     with gov.operation(ctx, "consultation", "graph.communities", component="graph") as op:
-        vg = _cache(cache).get(op)
+        vg = _cache(gov, cache).get(op)
         g, back = _projection(vg, node_schemas)
-        mids = {m for e in range(vg.graph.ecount()) for m in vg.links(e).markings}
+        mids = set(vg.table.markings)
         marks = [op.marking(m) for m in sorted(mids)]
         comms, bro, marking = _community_report(op, vg, g, back, min_size, None, marks)
         op.note(communities=len(comms), nodes=g.vcount(), graph=vg.built)
@@ -400,7 +393,7 @@ def co_offending(
     """People linked through crimes they share as suspects or offenders; groups and brokers."""
     window = _window(None, None, since, until)
     with gov.operation(ctx, "consultation", "graph.co-offending", component="graph") as op:
-        vg = _cache(cache).get(op)
+        vg = _cache(gov, cache).get(op)
         co = an.co_offending(vg, window)
         h = co.graph
         back = [vg.index[n] for n in h.vs["name"]]

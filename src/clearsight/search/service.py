@@ -136,16 +136,25 @@ def refresh_index(gov: Governance, ctx: Context, entity_ids: Sequence[str] | Non
 
 
 def _ensure_fresh(op: Operation) -> dict[str, Any]:
-    """Bring the index up to date inside ``op`` if statements moved past its high-water mark."""
+    """Bring the index up to date inside ``op`` if the stored data moved since it was built.
+
+    One query reads the data version (primary-key and index reads only) and, with the
+    index state, decides; only when the data moved are the statements' high-water mark
+    and the changed entities read.
+    """
     state = op.write(si.index_state)
-    current = op.write(si.statements_high_water)
+    version = si.version_text(op.write(si.data_version))
     if state.get("built") != "yes":
         report = op.write(si.refresh, derive=k.derive, entity_ids=None)
         return {"refreshed": "full", "entities": report.entities}
+    if state.get("version") == version:
+        return {"refreshed": "no"}
+    current = op.write(si.statements_high_water)
     if current > state.get("high_water", ""):
         changed = op.write(si.changed_since, high_water=state.get("high_water", ""))
         report = op.write(si.refresh, derive=k.derive, entity_ids=changed)
         return {"refreshed": "incremental", "entities": report.entities}
+    op.write(si.mark_version, version=version)
     return {"refreshed": "no"}
 
 
@@ -183,51 +192,41 @@ def _best(options: list[tuple[str, str, float, str]], kind: str, key: str) -> tu
 def _name_channel(
     op: Operation, tokens: list[str], hits: dict[str, _Hit], schema: list[str] | None, source: list[str] | None
 ) -> None:
+    """Canonical entities with every query word in some visible name (one query for all words)."""
     plans = [(tok, _token_options(op, tok)) for tok in tokens]
-    sized = sorted(
-        plans, key=lambda p: (op.run(si.count_keys, pairs=[(o[0], o[1]) for o in p[1]]), p[0])
-    )
-    first_token, first_options = sized[0]
-    # per canonical: per token -> (weight, prop, match)
-    found: dict[str, dict[str, tuple[float, str, str]]] = defaultdict(dict)
+    # per word: (kind, key) -> best (weight, match) among its readings
+    readings: list[dict[tuple[str, str], tuple[float, str]]] = []
+    for _tok, options in plans:
+        best: dict[tuple[str, str], tuple[float, str]] = {}
+        for kind, key, weight, match in options:
+            if (kind, key) not in best or weight > best[(kind, key)][0]:
+                best[(kind, key)] = (weight, match)
+        readings.append(best)
+    rows = op.run(si.name_hits, words=[sorted(r) for r in readings], schema=schema, source=source)
+    # per canonical: per word -> (weight, prop, match)
+    found: dict[str, dict[int, tuple[float, str, str]]] = defaultdict(dict)
     schemas: dict[str, str] = {}
     sources: dict[str, set[str]] = defaultdict(set)
-    rows = op.run(si.key_hits, pairs=[(o[0], o[1]) for o in first_options], schema=schema, source=source)
     for r in rows:
-        best = _best(first_options, r.kind, r.key)
-        if best is None:
-            continue
-        current = found[r.canonical_id].get(first_token)
-        if current is None or best[0] > current[0]:
-            found[r.canonical_id][first_token] = (best[0], r.prop, best[1])
-        schemas[r.canonical_id] = r.schema
-        sources[r.canonical_id].add(r.source)
-    for tok, options in sized[1:]:
-        if not found:
-            break
-        # narrow to canonical entities that matched every word so far (AND, rarest first)
-        mem = op.run(si.members, canonical_ids=sorted(found), schema=schema, source=source)
-        rows = op.run(
-            si.key_hits, pairs=[(o[0], o[1]) for o in options], entity_ids=[m.entity_id for m in mem]
-        )
-        for r in rows:
-            best = _best(options, r.kind, r.key)
-            if best is None or r.canonical_id not in found:
+        pair = (r.kind, r.key)
+        for n, best in enumerate(readings):
+            got = best.get(pair)
+            if got is None:
                 continue
-            current = found[r.canonical_id].get(tok)
-            if current is None or best[0] > current[0]:
-                found[r.canonical_id][tok] = (best[0], r.prop, best[1])
-                sources[r.canonical_id].add(r.source)
-        found = defaultdict(dict, {c: v for c, v in found.items() if tok in v})
-    for canonical, per_token in found.items():
-        if len(per_token) < len(tokens):
+            current = found[r.canonical_id].get(n)
+            if current is None or got[0] > current[0] or (got[0] == current[0] and r.prop < current[1]):
+                found[r.canonical_id][n] = (got[0], r.prop, got[1])
+            schemas[r.canonical_id] = r.schema
+            sources[r.canonical_id].add(r.source)
+    for canonical, per_word in found.items():
+        if len(per_word) < len(tokens):
             continue
-        score = round(sum(w for w, _, _ in per_token.values()) / len(tokens), 4)
+        score = round(sum(w for w, _, _ in per_word.values()) / len(tokens), 4)
         hit = hits.setdefault(canonical, _Hit(schema=schemas[canonical]))
         hit.score = max(hit.score, score)
-        for tok, (weight, prop, match) in per_token.items():
-            key = (prop, match, tok)
-            hit.reasons[key] = max(hit.reasons.get(key, 0.0), weight)
+        for n, (weight, prop, match) in per_word.items():
+            reason = (prop, match, tokens[n])
+            hit.reasons[reason] = max(hit.reasons.get(reason, 0.0), weight)
         hit.matched_sources.update(sources[canonical])
 
 

@@ -11,11 +11,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from operator import itemgetter
+from typing import Any, ClassVar
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Text, and_, case, cast, func, select
+from sqlalchemy.dialects.postgresql import JSONB
 
 from clearsight.store import tables as t
+from clearsight.store.search_index import data_version as si_data_version
+from clearsight.store.search_index import state_in
 from clearsight.store.visibility import Visibility
 
 _CHUNK = 500
@@ -56,6 +60,8 @@ class LinkEvidence:
     marking_id: str
     first_seen: str
     properties: dict[str, Any] = field(hash=False, default_factory=dict)
+    #: grades of the source record when asked for (see :func:`link_evidence`)
+    grading: dict[str, str] = field(hash=False, compare=False, default_factory=dict)
 
 
 def _marks(visible: Visibility) -> list[str]:
@@ -63,29 +69,78 @@ def _marks(visible: Visibility) -> list[str]:
 
 
 def data_version(conn: Connection, *, visible: Visibility) -> dict[str, Any]:
-    """What a cached graph for this viewer depends on, read from indexed columns.
+    """What a cached graph depends on, in one round trip of primary-key and index reads.
 
-    New or re-seen visible links move ``links``; a resolution run moves ``clusters``;
-    erasure and restriction move the ``inactive`` counts.
+    The writers' version row moves on every ingest and resolution write; the newest
+    ``last_seen`` / ``updated_at`` (indexed) and the counts of non-active records (an
+    index range over the few rows not active) also catch writes that bypass the writers.
+    See :func:`clearsight.store.search_index.data_version`.
     """
+    return si_data_version(conn)
+
+
+def cluster_rows(conn: Connection, *, visible: Visibility) -> int:
+    """How many cluster rows there are (read only when the data version moved)."""
+    return int(conn.execute(select(func.count()).select_from(t.clusters)).scalar_one())
+
+
+@dataclass
+class LinkColumns:
+    """Visible links with canonical ends, one list per column (one entry per link)."""
+
+    ids: list[str] = field(default_factory=list)
+    schemas: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    targets: list[str] = field(default_factory=list)
+    source_schemas: list[str] = field(default_factory=list)
+    target_schemas: list[str] = field(default_factory=list)
+    valid_from: list[str | None] = field(default_factory=list)
+    valid_to: list[str | None] = field(default_factory=list)
+    markings: list[str] = field(default_factory=list)
+    categories: list[str | None] = field(default_factory=list)
+
+    COLUMNS: ClassVar[tuple[str, ...]] = (
+        "ids", "schemas", "sources", "targets", "source_schemas", "target_schemas",
+        "valid_from", "valid_to", "markings", "categories",
+    )
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def extend(self, rows: Sequence[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        for name, values in zip(self.COLUMNS, zip(*rows, strict=True), strict=True):
+            getattr(self, name).extend(values)
+
+    def take(self, order: Sequence[int]) -> LinkColumns:
+        """The links at the given positions, in that order."""
+        out = LinkColumns()
+        if not order:
+            return out
+        pick = itemgetter(*order)
+        for name in self.COLUMNS:
+            got = pick(getattr(self, name))
+            setattr(out, name, list(got) if len(order) > 1 else [got])
+        return out
+
+    def rows(self) -> Iterator[GraphLinkRow]:
+        for values in zip(*(getattr(self, n) for n in self.COLUMNS), strict=True):
+            yield GraphLinkRow(*values)
+
+
+def _category(conn: Connection) -> Any:
+    """The involvement category, read from the link's JSON properties by the database."""
     lk = t.links
-    links_hwm: Any = conn.execute(
-        select(func.max(lk.c.last_seen)).where(lk.c.marking_id.in_(_marks(visible)))
-    ).scalar_one()
-    clusters_hwm: Any = conn.execute(select(func.max(t.clusters.c.updated_at))).scalar_one()
-    inactive_entities = conn.execute(
-        select(func.count()).select_from(t.entities).where(t.entities.c.state != "active")
-    ).scalar_one()
-    inactive_links = conn.execute(select(func.count()).select_from(lk).where(lk.c.state != "active")).scalar_one()
-    return {
-        "links": str(links_hwm or ""),
-        "clusters": str(clusters_hwm or ""),
-        "inactive": [int(inactive_entities), int(inactive_links)],
-    }
+    if conn.dialect.name == "postgresql":
+        value: Any = cast(lk.c.properties, JSONB)["category"].astext
+    else:
+        value = cast(func.json_extract(lk.c.properties, "$.category"), Text)
+    return case((lk.c.schema == "Involvement", value), else_=None)
 
 
-def graph_links(conn: Connection, *, visible: Visibility, since: str | None = None) -> Iterator[GraphLinkRow]:
-    """Visible links with canonical ends, streamed; only those seen after ``since`` if given."""
+def graph_links(conn: Connection, *, visible: Visibility, since: str | None = None) -> LinkColumns:
+    """Visible links with canonical ends, as columns; only those seen after ``since`` if given."""
     lk = t.links
     src = t.entities.alias("src")
     dst = t.entities.alias("dst")
@@ -104,24 +159,24 @@ def graph_links(conn: Connection, *, visible: Visibility, since: str | None = No
             lk.c.valid_from,
             lk.c.valid_to,
             lk.c.marking_id,
-            lk.c.properties,
+            _category(conn),
         )
         .select_from(lk)
         .join(src, src.c.id == lk.c.source_id)
         .join(dst, dst.c.id == lk.c.target_id)
         .outerjoin(cs, cs.c.entity_id == lk.c.source_id)
         .outerjoin(ct, ct.c.entity_id == lk.c.target_id)
-        .where(lk.c.marking_id.in_(marks), lk.c.state.in_(states))
-        .where(src.c.marking_id.in_(marks), src.c.state.in_(states))
-        .where(dst.c.marking_id.in_(marks), dst.c.state.in_(states))
+        .where(lk.c.marking_id.in_(marks), state_in(lk.c.state, states))
+        .where(src.c.marking_id.in_(marks), state_in(src.c.state, states))
+        .where(dst.c.marking_id.in_(marks), state_in(dst.c.state, states))
     )
     if since:
         q = q.where(lk.c.last_seen > since)
-    for r in conn.execute(q.execution_options(yield_per=_BATCH)):
-        category = None
-        if r[1] == "Involvement" and r[9]:
-            category = json.loads(r[9]).get("category")
-        yield GraphLinkRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], category)
+    out = LinkColumns()
+    result = conn.execute(q.execution_options(yield_per=_BATCH))
+    for part in result.partitions():
+        out.extend(part)
+    return out
 
 
 def event_days(conn: Connection, *, visible: Visibility, entity_ids: Sequence[str] | None = None) -> dict[str, str]:
@@ -136,7 +191,7 @@ def event_days(conn: Connection, *, visible: Visibility, entity_ids: Sequence[st
         .join(e, e.c.id == s.c.entity_id)
         .outerjoin(c, c.c.entity_id == e.c.id)
         .where(s.c.prop.in_(EVENT_DATE_PROPS), s.c.superseded_by.is_(None))
-        .where(s.c.marking_id.in_(marks), e.c.marking_id.in_(marks), e.c.state.in_(sorted(visible.states)))
+        .where(s.c.marking_id.in_(marks), e.c.marking_id.in_(marks), state_in(e.c.state, visible.states))
         .group_by(func.coalesce(c.c.canonical_id, e.c.id))
     )
     out: dict[str, str] = {}
@@ -152,36 +207,67 @@ def event_days(conn: Connection, *, visible: Visibility, entity_ids: Sequence[st
     return out
 
 
-def link_evidence(conn: Connection, *, visible: Visibility, link_ids: Sequence[str]) -> list[LinkEvidence]:
-    """The visible links among ``link_ids`` with their provenance (hidden ones are absent)."""
+def link_evidence(
+    conn: Connection, *, visible: Visibility, link_ids: Sequence[str], grade_props: Sequence[str] = ()
+) -> list[LinkEvidence]:
+    """The visible links among ``link_ids`` with their provenance (hidden ones are absent).
+
+    With ``grade_props``, the visible current values of those properties of each link's
+    source record, when it is an intelligence report, come back in the same query.
+    """
     lk = t.links
     src = t.entities.alias("src")
     dst = t.entities.alias("dst")
+    st = t.statements.alias("st")
     marks = _marks(visible)
     states = sorted(visible.states)
-    base = (
-        select(
-            lk.c.id, lk.c.schema, lk.c.source_id, lk.c.target_id, lk.c.source, lk.c.record_key, lk.c.run_id,
-            lk.c.valid_from, lk.c.valid_to, lk.c.kind, lk.c.marking_id, lk.c.first_seen, lk.c.properties,
+    cols: list[Any] = [
+        lk.c.id, lk.c.schema, lk.c.source_id, lk.c.target_id, lk.c.source, lk.c.record_key, lk.c.run_id,
+        lk.c.valid_from, lk.c.valid_to, lk.c.kind, lk.c.marking_id, lk.c.first_seen, lk.c.properties,
+    ]
+    joined: Any = lk.join(src, src.c.id == lk.c.source_id).join(dst, dst.c.id == lk.c.target_id)
+    if grade_props:
+        cols += [st.c.prop, st.c.value]
+        joined = joined.outerjoin(
+            st,
+            and_(
+                st.c.entity_id == lk.c.source_id,
+                st.c.prop.in_(list(grade_props)),
+                st.c.schema == "IntelligenceReport",
+                st.c.superseded_by.is_(None),
+                st.c.marking_id.in_(marks),
+            ),
         )
-        .join(src, src.c.id == lk.c.source_id)
-        .join(dst, dst.c.id == lk.c.target_id)
-        .where(lk.c.marking_id.in_(marks), lk.c.state.in_(states))
-        .where(src.c.marking_id.in_(marks), src.c.state.in_(states))
-        .where(dst.c.marking_id.in_(marks), dst.c.state.in_(states))
+    base = (
+        select(*cols)
+        .select_from(joined)
+        .where(lk.c.marking_id.in_(marks), state_in(lk.c.state, states))
+        .where(src.c.marking_id.in_(marks), state_in(src.c.state, states))
+        .where(dst.c.marking_id.in_(marks), state_in(dst.c.state, states))
     )
     ids = list(dict.fromkeys(link_ids))
-    out: list[LinkEvidence] = []
+    found: dict[str, LinkEvidence] = {}
     for i in range(0, len(ids), _CHUNK):
         for r in conn.execute(base.where(lk.c.id.in_(ids[i : i + _CHUNK]))):
-            out.append(
-                LinkEvidence(
+            ev = found.get(r[0])
+            if ev is None:
+                ev = LinkEvidence(
                     r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11],
                     properties=json.loads(r[12] or "{}"),
                 )
-            )
-    out.sort(key=lambda x: x.id)
-    return out
+                found[r[0]] = ev
+            if grade_props and r[13] is not None:
+                ev.grading[r[13]] = r[14]
+    return sorted(found.values(), key=lambda x: x.id)
 
 
-__all__ = ["GraphLinkRow", "LinkEvidence", "data_version", "event_days", "graph_links", "link_evidence"]
+__all__ = [
+    "GraphLinkRow",
+    "LinkColumns",
+    "LinkEvidence",
+    "cluster_rows",
+    "data_version",
+    "event_days",
+    "graph_links",
+    "link_evidence",
+]

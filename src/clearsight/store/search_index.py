@@ -19,11 +19,25 @@ filter both the index row's marking and its entity's marking and state.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select, text
+from sqlalchemy import (
+    Connection,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    intersect,
+    or_,
+    select,
+    text,
+    union,
+    union_all,
+)
 
 from clearsight.store import tables as t
 from clearsight.store.visibility import Visibility
@@ -101,6 +115,16 @@ def _marks(visible: Visibility) -> list[str]:
     return sorted(visible.marking_ids)
 
 
+def state_in(column: Any, states: Iterable[str]) -> Any:
+    """``column IN states``, written so that no planner picks the index on ``state``.
+
+    Almost every record is ``active``, so that index only helps to find the few that are
+    not; unanalysed SQLite would otherwise take it as selective and scan every active
+    row instead of using the primary key or the index the query is really about.
+    """
+    return func.coalesce(column, "").in_(sorted(states))
+
+
 def _canonical() -> Any:
     return func.coalesce(t.clusters.c.canonical_id, t.entities.c.id)
 
@@ -112,6 +136,47 @@ def statements_high_water(conn: Connection) -> str:
     return str(value or "")
 
 
+_VERSION_SQL = (
+    "SELECT (SELECT value FROM search_state WHERE name = 'data_version'), "
+    "(SELECT max(last_seen) FROM statements), "
+    "(SELECT max(last_seen) FROM entities), "
+    "(SELECT max(last_seen) FROM links), "
+    "(SELECT max(updated_at) FROM clusters), "
+    # non-active records, counted over index ranges that skip every active row
+    "(SELECT count(*) FROM entities WHERE state > 'active'), "
+    "(SELECT count(*) FROM entities WHERE state > 'erased'), "
+    "(SELECT count(*) FROM entities WHERE state < 'active'), "
+    "(SELECT count(*) FROM links WHERE state > 'active'), "
+    "(SELECT count(*) FROM links WHERE state > 'erased'), "
+    "(SELECT count(*) FROM links WHERE state < 'active')"
+)
+
+
+def data_version(conn: Connection) -> dict[str, Any]:
+    """The version of the stored data, in one round trip over primary keys and indexes.
+
+    ``token`` is the writers' version row (moved by every ingest and resolution write,
+    :func:`clearsight.store.writes.bump_data_version`); the newest ``last_seen`` /
+    ``updated_at`` and the counts of non-active records (states other than ``active``,
+    split so that a restriction turning into an erasure shows) catch writes that bypass
+    the writers. Any change to stored records moves at least one of them.
+    """
+    r = conn.exec_driver_sql(_VERSION_SQL).one()
+    return {
+        "token": str(r[0] or ""),
+        "statements": str(r[1] or ""),
+        "entities": str(r[2] or ""),
+        "links": str(r[3] or ""),
+        "clusters": str(r[4] or ""),
+        "inactive": [int(x or 0) for x in r[5:]],
+    }
+
+
+def version_text(version: dict[str, Any]) -> str:
+    """A data version as one comparable string (stored in the index state)."""
+    return json.dumps(version, sort_keys=True, separators=(",", ":"))
+
+
 def index_state(conn: Connection) -> dict[str, str]:
     """The stored state of the index (``high_water`` and ``built_at`` once built)."""
     return {r[0]: r[1] for r in conn.execute(select(t.search_state.c.name, t.search_state.c.value))}
@@ -120,6 +185,11 @@ def index_state(conn: Connection) -> dict[str, str]:
 def _set_state(conn: Connection, values: dict[str, str]) -> None:
     conn.execute(delete(t.search_state).where(t.search_state.c.name.in_(list(values))))
     conn.execute(insert(t.search_state), [{"name": k, "value": v} for k, v in values.items()])
+
+
+def mark_version(conn: Connection, *, version: str) -> None:
+    """Note that the index is current for the data at ``version`` (nothing it reads moved)."""
+    _set_state(conn, {"version": version})
 
 
 def changed_since(conn: Connection, high_water: str) -> list[str]:
@@ -174,7 +244,7 @@ def _statement_rows(conn: Connection, entity_ids: Sequence[str] | None) -> Itera
         select(s.c.entity_id, t.entities.c.schema, s.c.prop, s.c.value, s.c.marking_id)
         .join(t.entities, t.entities.c.id == s.c.entity_id)
         .where(s.c.superseded_by.is_(None))
-        .where(t.entities.c.state != "erased")
+        .where(func.coalesce(t.entities.c.state, "") != "erased")
     )
     if entity_ids is None:
         yield from conn.execute(q.order_by(s.c.entity_id).execution_options(yield_per=_BATCH))
@@ -190,6 +260,7 @@ def refresh(conn: Connection, *, derive: Derive, entity_ids: Sequence[str] | Non
     but lookups never return them to a viewer without the restricted state.
     """
     high_water = statements_high_water(conn)
+    version = version_text(data_version(conn))
     full = entity_ids is None
     if full:
         _clear(conn)
@@ -222,7 +293,7 @@ def refresh(conn: Connection, *, derive: Derive, entity_ids: Sequence[str] | Non
     n_keys += len(keys)
     n_texts += len(texts)
     _write(conn, keys, texts, terms)
-    state = {"high_water": high_water}
+    state = {"high_water": high_water, "version": version}
     if full:
         state["built"] = "yes"
     _set_state(conn, state)
@@ -250,7 +321,7 @@ def _hit_query(visible: Visibility) -> Any:
         .join(e, e.c.id == k.c.entity_id)
         .outerjoin(t.clusters, t.clusters.c.entity_id == k.c.entity_id)
         .where(k.c.marking_id.in_(_marks(visible)))
-        .where(e.c.marking_id.in_(_marks(visible)), e.c.state.in_(sorted(visible.states)))
+        .where(e.c.marking_id.in_(_marks(visible)), state_in(e.c.state, visible.states))
     )
 
 
@@ -292,6 +363,65 @@ def key_hits(
     return out
 
 
+def _by_kind(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    out: dict[str, set[str]] = {}
+    for kind, key in pairs:
+        out.setdefault(kind, set()).add(key)
+    return {kind: sorted(keys) for kind, keys in sorted(out.items())}
+
+
+def _canonicals_with(pairs: Sequence[tuple[str, str]]) -> Any:
+    """Canonical ids of index rows carrying any of the pairs, read from the lookup index only.
+
+    No visibility here: this only narrows the candidates; every row returned to the
+    caller is then read again with the viewer's visibility.
+    """
+    k = t.search_keys.alias("kc")
+    c = t.clusters.alias("cc")
+    parts = [
+        select(func.coalesce(c.c.canonical_id, k.c.entity_id).label("canon"))
+        .select_from(k.outerjoin(c, c.c.entity_id == k.c.entity_id))
+        .where(k.c.kind == kind, k.c.key.in_(keys))
+        for kind, keys in _by_kind(pairs).items()
+    ]
+    if len(parts) == 1:
+        return parts[0]
+    sub = union_all(*parts).subquery()
+    return select(sub.c.canon)
+
+
+def name_hits(
+    conn: Connection,
+    *,
+    visible: Visibility,
+    words: Sequence[Sequence[tuple[str, str]]],
+    schema: Sequence[str] | None = None,
+    source: Sequence[str] | None = None,
+) -> list[KeyHit]:
+    """Visible index rows for a query of several words, each read as any of its (kind, key) pairs.
+
+    Only rows of canonical entities that carry some pair of every word come back (the
+    AND is taken in the database, over canonical entities, so each word may match a
+    different member). The caller still checks that every word matched a visible row.
+    """
+    if not words or any(not w for w in words):
+        return []
+    k = t.search_keys
+    c = t.clusters.alias("cm")
+    per_word: list[Any] = [_canonicals_with(w) for w in words]
+    both: Any = intersect(*per_word) if len(per_word) > 1 else per_word[0]
+    cand: Any = both.cte("cand")
+    ents: Any = union(
+        select(cand.c.canon.label("id")),
+        select(c.c.entity_id).where(c.c.canonical_id.in_(select(cand.c.canon))),
+    ).cte("ents")
+    base = _entity_filters(_hit_query(visible), schema, source).where(k.c.entity_id.in_(select(ents.c.id)))
+    pairs = [p for w in words for p in w]
+    parts: list[Any] = [base.where(k.c.kind == kind, k.c.key.in_(keys)) for kind, keys in _by_kind(pairs).items()]
+    q: Any = union_all(*parts) if len(parts) > 1 else parts[0]
+    return [KeyHit(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in conn.execute(q)]
+
+
 def keys_of(
     conn: Connection, *, visible: Visibility, entity_ids: Sequence[str], kinds: Sequence[str]
 ) -> list[KeyHit]:
@@ -316,21 +446,63 @@ def members(
     e = t.entities
     c = t.clusters
     canon = _canonical()
-    base = (
-        select(e.c.id, canon, e.c.schema, e.c.source, e.c.marking_id)
-        .select_from(e)
-        .outerjoin(c, c.c.entity_id == e.c.id)
-        .where(e.c.marking_id.in_(_marks(visible)), e.c.state.in_(sorted(visible.states)))
+    cols = (e.c.id, canon, e.c.schema, e.c.source, e.c.marking_id)
+    visible_entity = (e.c.marking_id.in_(_marks(visible)), state_in(e.c.state, visible.states))
+    # clustered members: found from the cluster side (an inner join, so the planner starts there)
+    clustered = _entity_filters(select(*cols).select_from(c.join(e, e.c.id == c.c.entity_id)).where(*visible_entity), schema, source)
+    alone = _entity_filters(
+        select(*cols).select_from(e.outerjoin(c, c.c.entity_id == e.c.id)).where(*visible_entity), schema, source
     )
-    base = _entity_filters(base, schema, source)
     found: dict[str, Member] = {}
     for chunk in _chunks(list(dict.fromkeys(canonical_ids))):
-        q1 = base.where(c.c.canonical_id.in_(chunk))
-        q2 = base.where(e.c.id.in_(chunk), c.c.entity_id.is_(None))
+        q1 = clustered.where(c.c.canonical_id.in_(chunk))
+        q2 = alone.where(e.c.id.in_(chunk), c.c.entity_id.is_(None))
         for q in (q1, q2):
             for r in conn.execute(q):
                 found[r[0]] = Member(r[0], r[1], r[2], r[3], r[4])
     return sorted(found.values(), key=lambda m: (m.canonical_id, m.entity_id))
+
+
+@dataclass(frozen=True)
+class MemberValue:
+    """A visible member of a canonical entity with one visible current value (or none)."""
+
+    member: Member
+    prop: str | None
+    value: str | None
+
+
+def member_values(
+    conn: Connection, *, visible: Visibility, canonical_ids: Sequence[str], props: Sequence[str]
+) -> list[MemberValue]:
+    """Visible members of the canonical entities with their visible current ``props`` values.
+
+    One query per chunk of ids (members and values together): a member with none of the
+    values comes back once with ``prop`` and ``value`` empty.
+    """
+    e = t.entities
+    c = t.clusters
+    s = t.statements
+    marks = _marks(visible)
+    values_of = and_(
+        s.c.entity_id == e.c.id,
+        s.c.prop.in_(list(props)),
+        s.c.superseded_by.is_(None),
+        s.c.marking_id.in_(marks),
+    )
+    cols = (e.c.id, _canonical(), e.c.schema, e.c.source, e.c.marking_id, s.c.prop, s.c.value)
+    visible_entity = (e.c.marking_id.in_(marks), state_in(e.c.state, visible.states))
+    # clustered members from the cluster side (inner join), unclustered entities by id
+    clustered = select(*cols).select_from(c.join(e, e.c.id == c.c.entity_id).outerjoin(s, values_of))
+    alone = select(*cols).select_from(e.outerjoin(c, c.c.entity_id == e.c.id).outerjoin(s, values_of))
+    out: list[MemberValue] = []
+    for chunk in _chunks(list(dict.fromkeys(canonical_ids))):
+        q = clustered.where(c.c.canonical_id.in_(chunk), *visible_entity).union_all(
+            alone.where(e.c.id.in_(chunk), c.c.entity_id.is_(None), *visible_entity)
+        )
+        for r in conn.execute(q):
+            out.append(MemberValue(Member(r[0], r[1], r[2], r[3], r[4]), r[5], r[6]))
+    return out
 
 
 def canonical_of(conn: Connection, *, visible: Visibility, entity_id: str) -> str | None:
@@ -342,7 +514,7 @@ def canonical_of(conn: Connection, *, visible: Visibility, entity_id: str) -> st
         .select_from(e)
         .outerjoin(c, c.c.entity_id == e.c.id)
         .where(e.c.id == entity_id)
-        .where(e.c.marking_id.in_(_marks(visible)), e.c.state.in_(sorted(visible.states)))
+        .where(e.c.marking_id.in_(_marks(visible)), state_in(e.c.state, visible.states))
     ).first()
     if row is not None:
         return str(row[0])
@@ -359,7 +531,7 @@ def canonical_map(conn: Connection, *, visible: Visibility, entity_ids: Sequence
         select(e.c.id, _canonical())
         .select_from(e)
         .outerjoin(c, c.c.entity_id == e.c.id)
-        .where(e.c.marking_id.in_(_marks(visible)), e.c.state.in_(sorted(visible.states)))
+        .where(e.c.marking_id.in_(_marks(visible)), state_in(e.c.state, visible.states))
     )
     out: dict[str, str] = {}
     for chunk in _chunks(list(dict.fromkeys(entity_ids))):
@@ -408,7 +580,7 @@ def text_hits(
         "states": sorted(visible.states),
         "limit": limit,
     }
-    where = ["st.marking_id IN :marks", "e.marking_id IN :marks", "e.state IN :states"]
+    where = ["st.marking_id IN :marks", "e.marking_id IN :marks", "COALESCE(e.state, '') IN :states"]
     if schema:
         where.append("e.schema IN :schemas")
         params["schemas"] = list(schema)
@@ -440,19 +612,26 @@ __all__ = [
     "Derived",
     "KeyHit",
     "Member",
+    "MemberValue",
     "RefreshReport",
     "TextHit",
     "canonical_map",
     "canonical_of",
     "changed_since",
     "count_keys",
+    "data_version",
     "fts5_query",
     "fuzzy_terms",
     "index_state",
     "key_hits",
     "keys_of",
+    "mark_version",
+    "name_hits",
+    "member_values",
     "members",
     "refresh",
+    "state_in",
     "statements_high_water",
     "text_hits",
+    "version_text",
 ]
