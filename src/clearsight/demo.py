@@ -139,6 +139,12 @@ def step_resolve(ws: Workspace, ctx: Context, data: Path) -> dict[str, Any]:
     return out
 
 
+def step_networks(ws: Workspace, ctx: Context, data: Path) -> dict[str, Any]:
+    from clearsight.graph.demo import demo_step
+
+    return demo_step(ws.governance, ctx)
+
+
 def step_patterns(ws: Workspace, ctx: Context, data: Path) -> dict[str, Any]:
     from clearsight.patterns.demo import demo_step
 
@@ -155,6 +161,7 @@ def run_demo(ws: Workspace, ctx: Context, *, people: int = 5000, seed: int = DEM
         ("ingest sources", step_ingest),
         ("data quality", step_quality),
         ("resolve identities", step_resolve),
+        ("networks: the organised crime group", step_networks),
         ("crime patterns on police.uk data", step_patterns),
         *(extra_steps or []),
     ]

@@ -7,45 +7,73 @@ red line with an exit code; ``--debug`` shows the traceback.
 from __future__ import annotations
 
 import sys
+from importlib import import_module
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
+from typer.core import TyperGroup
 
 from clearsight import __version__
 from clearsight.bootstrap import init_workspace
 from clearsight.cli import admin, audit
-from clearsight.cli import demo as demo_cli
-from clearsight.cli import graph as graph_cli
-from clearsight.cli import ingest as ingest_cli
-from clearsight.cli import patterns as patterns_cli
-from clearsight.cli import resolve as resolve_cli
-from clearsight.cli import search as search_cli
 from clearsight.cli.common import State, err, print_json, state
 from clearsight.errors import ClearsightError
 from clearsight.ontology import load_model
 from clearsight.settings import load_settings
 
+#: capability commands, loaded only when used: (module, attribute, is a group).
+#: Their modules pull in the analytics stack (Splink, igraph, esda, matplotlib), which
+#: takes seconds to import; a command should not pay for the ones it does not use.
+LAZY_COMMANDS: dict[str, tuple[str, str, bool]] = {
+    "ingest": ("clearsight.cli.ingest", "ingest_command", False),
+    "mapping": ("clearsight.cli.ingest", "mapping_app", True),
+    "quality": ("clearsight.cli.ingest", "quality_command", False),
+    "resolve": ("clearsight.cli.resolve", "app", True),
+    "review": ("clearsight.cli.resolve", "review_app", True),
+    "search": ("clearsight.cli.search", "search", False),
+    "profile": ("clearsight.cli.search", "profile", False),
+    "graph": ("clearsight.cli.graph", "app", True),
+    "patterns": ("clearsight.cli.patterns", "app", True),
+    "demo": ("clearsight.cli.demo", "app", True),
+}
+
+
+class LazyGroup(TyperGroup):
+    """The root group: built-in commands plus capability commands imported on first use."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(LAZY_COMMANDS))
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        found = super().get_command(ctx, cmd_name)
+        if found is not None or cmd_name not in LAZY_COMMANDS:
+            return found
+        module, attr, is_group = LAZY_COMMANDS[cmd_name]
+        target = getattr(import_module(module), attr)
+        command: Any
+        if is_group:
+            command = typer.main.get_group(target)
+        else:
+            single = typer.Typer(rich_markup_mode="rich", pretty_exceptions_enable=False)
+            single.command(cmd_name)(target)
+            command = typer.main.get_command(single)
+        command.name = cmd_name
+        return command
+
+
 app = typer.Typer(
     name="clearsight",
+    cls=LazyGroup,
     help="Clearsight: intelligence analysis for police investigations, with the safeguards built in.",
     no_args_is_help=True,
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
 )
 app.add_typer(audit.app, name="audit")
-app.add_typer(resolve_cli.app, name="resolve")
-app.add_typer(resolve_cli.review_app, name="review")
-app.add_typer(demo_cli.app, name="demo")
 app.add_typer(admin.users_app, name="users")
 app.add_typer(admin.cases_app, name="cases")
-app.add_typer(graph_cli.app, name="graph")
-app.command("search")(search_cli.search)
-app.command("profile")(search_cli.profile)
-app.add_typer(ingest_cli.mapping_app, name="mapping")
-app.command("ingest")(ingest_cli.ingest_command)
-app.command("quality")(ingest_cli.quality_command)
-app.add_typer(patterns_cli.app, name="patterns")
 
 
 def _version(value: bool) -> None:
@@ -109,29 +137,23 @@ def ontology(
 
 
 def run() -> None:
-    """Entry point: run the app, turning domain errors into one line and an exit code."""
+    """Entry point: run the app, turning domain errors into one line and an exit code.
+
+    Usage errors are Typer's own (a usage line and exit code 2); a ``ClearsightError``
+    prints as one red line with its exit code; ``--debug`` shows the traceback.
+    """
     debug = "--debug" in sys.argv
     try:
-        app(standalone_mode=False)
+        app()
     except ClearsightError as exc:
         if debug:
             raise
         err.print(f"[red]Error:[/red] {exc}", highlight=False)
         sys.exit(exc.exit_code)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        err.print("[red]Aborted.[/red]")
-        sys.exit(130)
     except KeyboardInterrupt:
         err.print("[red]Interrupted;[/red] nothing half-written was kept.")
         sys.exit(130)
-    except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+    except Exception as exc:
         if debug:
             raise
         err.print(f"[red]Unexpected error:[/red] {type(exc).__name__}: {exc} (run with --debug for details)")

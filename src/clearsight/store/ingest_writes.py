@@ -339,7 +339,19 @@ def write_batch(conn: Connection, *, run: RunInfo, batch: IngestBatch, last: boo
         if stale:
             conn.execute(update(r).where(r.c.id.in_(stale)).values(status="interrupted"))
         result.superseded_runs = list(stale)
+        refresh_statistics(conn)
     return result
+
+
+def refresh_statistics(conn: Connection) -> None:
+    """Let the query planner see the new data (a fresh table without statistics leads
+    SQLite and PostgreSQL to poor plans, e.g. a scan of a low-selectivity state index)."""
+    if conn.dialect.name == "sqlite":
+        # a bounded sample per index keeps this quick on large stores
+        conn.exec_driver_sql("PRAGMA analysis_limit=1000")
+        conn.exec_driver_sql("ANALYZE")
+    else:
+        conn.exec_driver_sql("ANALYZE entities, statements, links")
 
 
 def mark_run(conn: Connection, *, run_id: str, status: str, now: str) -> bool:

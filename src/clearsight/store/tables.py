@@ -356,6 +356,15 @@ resolution_runs = Table(
     Index("ix_resolution_runs_schema_started", "schema", "started_at"),
 )
 
+# Indexes for cheap change detection by derived data (search index, cached graphs):
+# the newest last_seen / updated_at and the count of non-active records are index reads.
+Index("ix_entities_last_seen", entities.c.last_seen)
+Index("ix_entities_state", entities.c.state)
+Index("ix_statements_last_seen", statements.c.last_seen)
+Index("ix_links_last_seen", links.c.last_seen)
+Index("ix_links_state", links.c.state)
+Index("ix_clusters_updated_at", clusters.c.updated_at)
+
 APPEND_ONLY_TABLES = ("audit_log", "audit_nodes")
 
 __all__ = [
