@@ -45,11 +45,24 @@ def demo(
         table.add_column("")
         table.add_column("")
         for key, value in step.summary.items():
-            if isinstance(value, dict):
-                value = ", ".join(f"{k}: {v}" for k, v in value.items())
-            table.add_row(str(key), str(value))
+            if key.endswith("_ids"):
+                continue  # ids belong in --json, not on screen
+            table.add_row(str(key), _render(value))
         err.print(table)
     err.print("Every read above was audited: try [bold]clearsight audit log --purpose 'AUDIT-LAWFULNESS: demo review'[/bold]")
+
+
+def _render(value: object) -> str:
+    """A summary value as one readable cell: dicts as key: value, lists of records by name."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_render(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        if value and all(isinstance(v, dict) and "name" in v for v in value):
+            return ", ".join(str(v["name"]) for v in value)
+        return ", ".join(_render(v) for v in value[:10]) + (f" (+{len(value) - 10} more)" if len(value) > 10 else "")
+    if isinstance(value, float):
+        return f"{value:,.3g}"
+    return str(value)
 
 
 @app.command("generate")
