@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -25,6 +26,10 @@ PG_URL = os.environ.get("CLEARSIGHT_TEST_PG_URL", "postgresql+psycopg://postgres
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("CLEARSIGHT_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+# Property tests judge correctness, not speed: no per-example deadline on a shared machine.
+settings.register_profile("clearsight", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("clearsight")
 
 _template: dict[str, str] = {}
 
