@@ -12,8 +12,16 @@ from clearsight.store.tables import metadata
 def test_migrations_match_the_declared_tables(store: Store) -> None:
     with store.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
-    # FTS virtual tables and their shadow tables are created by raw SQL and are not declared
-    diff = [d for d in diff if not (d[0] == "remove_table" and d[1].name.startswith(("search_fts", "search_text")))]
+    # The free-text index is backend-specific (an FTS5 virtual table on SQLite, a tsvector
+    # table with GIN indexes on PostgreSQL), created by raw SQL in its migration and reached
+    # only through store/search_index.py, so it is not declared as a Table.
+    def backend_specific(d: tuple[object, ...]) -> bool:
+        obj = d[1]
+        name = getattr(obj, "name", "") or ""
+        table = getattr(getattr(obj, "table", None), "name", "") or ""
+        return name.startswith("search_text") or table.startswith("search_text") or name == "ix_search_vocab_trgm"
+
+    diff = [d for d in diff if not backend_specific(d)]
     assert diff == []
 
 
