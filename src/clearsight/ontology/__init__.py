@@ -1,6 +1,13 @@
 """The ontology: schemata of entities and links, and normalisers per property type."""
 
-from clearsight.ontology.model import Model, Property, Schema, load_model, load_model_file, parse_model
+from clearsight.ontology.model import (
+    Model,
+    Property,
+    Schema,
+    load_model,
+    load_model_file,
+    parse_model,
+)
 from clearsight.ontology.types import PropertyType, get_type, normalise
 
 __all__ = [
