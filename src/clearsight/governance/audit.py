@@ -146,7 +146,7 @@ class _Sql:
     def __init__(self, mark: str) -> None:
         cols = ", ".join(f'"{c}"' for c in _LOG_COLUMNS)
         self.last = "SELECT seq, entry_hash FROM audit_log ORDER BY seq DESC LIMIT 1"
-        # only constants and the driver's placeholder are formatted in: no values
+        # only constants and the driver's parameter marker are formatted in: no values
         marks = ", ".join([mark] * len(_LOG_COLUMNS))
         self.insert = f"INSERT INTO audit_log ({cols}) VALUES ({marks})"  # noqa: S608
         self.node = f"SELECT hash FROM audit_nodes WHERE level = {mark} AND idx = {mark}"  # noqa: S608

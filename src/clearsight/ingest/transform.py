@@ -156,7 +156,7 @@ def _getter(spec: ValueSpec, positions: dict[str, int]) -> Callable[[Sequence[An
             raw = raw.strip() if raw is not None else ""
             if raw:
                 # a separator goes only between parts present; text before the first
-                # placeholder is kept when that placeholder has a value
+                # {field} is kept when that field has a value
                 out.append((literal if out or n == 0 else "") + raw)
         if not out:
             return mapped(None)
