@@ -127,7 +127,9 @@ def run_backend(name: str, make_url, sizes: list[int], table: Table) -> None:  #
     if store.is_postgres:
         with store.begin() as conn:
             conn.exec_driver_sql("ANALYZE")
-    sel = text("SELECT entity_id, prop, value, source, record_key, marking_id FROM statements "
+    # the same rows and columns the governed read returns, with no governance at all
+    sel = text("SELECT id, entity_id, schema, prop, value, original, source, record_key, run_id, first_seen, "
+               "last_seen, kind, marking_id, superseded_by IS NULL FROM statements "
                "WHERE entity_id IN :ids").bindparams(bindparam("ids", expanding=True))
 
     def raw() -> None:

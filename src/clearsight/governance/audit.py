@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select, text, tuple_
+from sqlalchemy import Connection, and_, func, or_, select, text
 
 from clearsight.governance import merkle
 from clearsight.store import tables as t
@@ -346,9 +346,10 @@ class SqlNodeStore:
         wanted = sorted(k for k in keys if k not in self._cache)
         if not wanted:
             return
-        q = select(t.audit_nodes.c.level, t.audit_nodes.c.idx, t.audit_nodes.c.hash).where(
-            tuple_(t.audit_nodes.c.level, t.audit_nodes.c.idx).in_(wanted)
-        )
+        # an OR of key lookups: both SQLite and PostgreSQL answer each from the primary key
+        # (SQLite plans a row-value IN list as a scan)
+        n = t.audit_nodes.c
+        q = select(n.level, n.idx, n.hash).where(or_(*(and_(n.level == lv, n.idx == ix) for lv, ix in wanted)))
         for row in self._conn.execute(q):
             self._cache[(int(row[0]), int(row[1]))] = bytes(row[2])
 
