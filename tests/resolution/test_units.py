@@ -171,7 +171,7 @@ def test_public_surface() -> None:
 def test_household_members_are_kept_apart() -> None:
     from clearsight.resolution.deterministic import forename_conflict
 
-    attrs = {
+    attrs: dict[str, dict[str, str | None]] = {
         "dad": {"forename": "kevin", "surname": "taylor", "dob": None},
         "son": {"forename": "callum", "surname": "taylor", "dob": "2003-01-01"},
         "kev": {"forename": "kev", "surname": "taylor", "dob": None},
@@ -180,3 +180,52 @@ def test_household_members_are_kept_apart() -> None:
     edges = [Edge("dad", "x", 0.99, "model"), Edge("son", "x", 0.98, "model"), Edge("dad", "kev", 0.97, "model")]
     out = cluster_records(edges, attributes=attrs, apart=forename_conflict)
     assert "son" not in out and out["dad"].canonical_id == out["x"].canonical_id
+
+
+def test_whole_names_are_split_when_a_source_gives_only_them() -> None:
+    from clearsight.resolution.model import split_full_name
+
+    assert split_full_name("HUSSAIN, Mohammed") == ("Mohammed", "HUSSAIN")
+    assert split_full_name("jan van der berg") == ("jan", "van der berg")
+    assert split_full_name("john smith jr") == ("john", "smith")
+
+
+def _engine_pairs(rows: list[dict]) -> dict[tuple[str, str], tuple[str, str]]:
+    import pandas as pd
+
+    from clearsight.resolution.model import ResolutionEngine
+
+    engine = ResolutionEngine(PERSON)
+    try:
+        engine.load(pd.DataFrame(rows))
+        engine.train()
+        th = Thresholds(review_low=0.01)
+        engine.score(th)
+        pairs = engine.pairs(th, model_version="t")
+    finally:
+        engine.close()
+    return {(r.left_id, r.right_id): (r.status, r.reason) for r in pairs.itertuples()}
+
+
+def test_second_pass_merges_a_bare_name_only_one_person_carries() -> None:
+    filler = [
+        {"unique_id": f"f{i:02d}", "forename": f"name{i}", "surname": f"family{i}", "dob": f"19{50 + i}-01-01",
+         "postcode": f"LS{i} 1AA", "address": f"{i} some street leeds"}
+        for i in range(30)
+    ]
+    rows = [
+        *filler,
+        # a crime record gives the whole name only; a stop and search gives the name and nothing else
+        {"unique_id": "a1", "full_name": "AKHTAR, Aisha", "dob": "1990-05-06", "postcode": "BD22 2WX", "address": "26 west terrace bradford bd22 2wx"},
+        {"unique_id": "a2", "forename": "aisha", "surname": "akhtar", "postcode": "BD22 2WX", "address": "26 west terrace bradford", "phone": "+447446014564"},
+        {"unique_id": "a3", "forename": "aisha", "surname": "akhtar"},
+        # two John Smiths with different birth dates: a bare 'John Smith' stays in review
+        {"unique_id": "j1", "forename": "john", "surname": "smith", "dob": "1980-04-12", "postcode": "LS1 4AP"},
+        {"unique_id": "j2", "forename": "john", "surname": "smith", "dob": "1962-09-30", "postcode": "WF1 3QT"},
+        {"unique_id": "j3", "forename": "john", "surname": "smith"},
+    ]
+    pairs = _engine_pairs(rows)
+    assert pairs[("a1", "a2")][0] == "merge"
+    assert pairs[("a2", "a3")][0] == "merge" and pairs[("a1", "a3")][0] == "merge"
+    assert any("second pass" in reason for status, reason in pairs.values() if status == "merge")
+    assert all(pairs.get(p, ("none", ""))[0] != "merge" for p in (("j1", "j3"), ("j2", "j3")))

@@ -29,6 +29,7 @@ import pandas as pd
 from splink import DuckDBAPI, Linker
 
 from clearsight.errors import ResolutionError
+from clearsight.ontology.types.names import GENERATIONAL, split_name
 from clearsight.resolution.deterministic import (
     conflict_sql,
     forename_conflict_sql,
@@ -46,6 +47,9 @@ from clearsight.resolution.settings import (
 
 #: what every stored explanation says about itself (DSR-2)
 ASSESSMENT_NOTE = "a model's assessment of how likely two records are one entity, not a fact"
+
+#: a UK postcode written without its space (the inward code is the last three characters)
+_UK_POSTCODE = "[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}"
 
 _MEMORY = re.compile(r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.I)
 
@@ -116,9 +120,12 @@ class ResolutionEngine:
         cols = [c for c in self.spec.fields if c != UNIQUE_ID]
         missing = [c for c in cols if c not in frame.columns]
         frame = frame.assign(**{c: None for c in missing}) if missing else frame
+        if self.spec.model and {"forename", "surname", "full_name"} <= set(frame.columns):
+            frame = _split_full_names(frame)
         self.con.register("raw_input", frame[[UNIQUE_ID, *cols]])
         selects = [f"CAST({UNIQUE_ID} AS VARCHAR) AS {UNIQUE_ID}"]
         if self.spec.model:
+            pc = "upper(regexp_replace(CAST(postcode AS VARCHAR), '\\s+', '', 'g'))"
             full = "nullif(trim(lower(CAST(full_name AS VARCHAR))), '')"
             selects += [
                 "nullif(split_part(trim(lower(coalesce(CAST(forename AS VARCHAR), "
@@ -129,8 +136,11 @@ class ResolutionEngine:
                 "THEN trim(CAST(dob AS VARCHAR)) END AS dob",
                 "CASE WHEN lower(trim(CAST(gender AS VARCHAR))) IN ('male', 'female', 'other') "
                 "THEN lower(trim(CAST(gender AS VARCHAR))) END AS gender",
-                "nullif(upper(trim(CAST(postcode AS VARCHAR))), '') AS postcode",
-                "nullif(lower(trim(CAST(address AS VARCHAR))), '') AS address",
+                f"nullif(CASE WHEN regexp_full_match({pc}, '{_UK_POSTCODE}') THEN left({pc}, length({pc}) - 3) || ' ' || right({pc}, 3) "
+                f"ELSE upper(trim(CAST(postcode AS VARCHAR))) END, '') AS postcode",
+                # the address without a UK postcode at its end (the postcode is compared with the address)
+                f"nullif(trim(regexp_replace(regexp_replace(lower(trim(CAST(address AS VARCHAR))), "
+                f"'[\\s,]*{_UK_POSTCODE.lower()}$', ''), '[\\s,]+', ' ', 'g')), '') AS address",
                 "nullif(regexp_replace(CAST(phone AS VARCHAR), '\\s+', '', 'g'), '') AS phone",
                 "nullif(lower(trim(CAST(email AS VARCHAR))), '') AS email",
             ]
@@ -365,7 +375,8 @@ class ResolutionEngine:
         ),
         judged AS (
             SELECT u.*, {conflict_sql(self.spec, self.present)} AS conflicts, {twin_sql(self.spec, self.present)} AS twin,
-                   {forename_conflict_sql(self.spec, self.present)} AS household
+                   {forename_conflict_sql(self.spec, self.present)} AS household,
+                   {_personal_sql(self.present)} AS personal
             FROM u JOIN records l ON l.{UNIQUE_ID} = u.left_id JOIN records r ON r.{UNIQUE_ID} = u.right_id
         ),
         status AS (
@@ -373,7 +384,8 @@ class ResolutionEngine:
                 WHEN conflicts <> '' THEN 'blocked'
                 WHEN method = 'model' AND twin THEN 'blocked'
                 WHEN method = 'deterministic' THEN 'merge'
-                WHEN household AND match_probability >= {thresholds.review_low} THEN 'review'
+                WHEN household AND match_probability >= {thresholds.review_low} AND personal THEN 'review'
+                WHEN household THEN NULL
                 WHEN match_probability >= {thresholds.merge} THEN 'merge'
                 WHEN match_probability >= {thresholds.review_low} AND match_probability < {thresholds.review_top} THEN 'review'
             END AS status,
@@ -392,7 +404,63 @@ class ResolutionEngine:
         self._exec(sql, [model_version])
         if new_ids is not None:
             self.con.unregister("new_ids2")
+        if self.spec.name_pass and have_scored:
+            self._name_pass()
         return self.con.execute("SELECT * FROM pairs ORDER BY left_id, right_id").fetchdf()
+
+    def _name_pass(self) -> int:
+        """The second pass: merge review pairs whose name only one person in the data carries.
+
+        Records that carry little but a name (a stop and search, a crime or intelligence
+        mention) score in the review band against a fuller record of the same name, however
+        rare the name: term frequencies count records, and a prolific person's many records
+        make their name look common. A review pair is merged when both records carry the same
+        full name (forename or its nickname group, and surname) and every record in the data
+        with that name is consistent with one person: at most one full date of birth, one
+        gender, one postcode (or address where there is none) and one phone number among them.
+        Two people of one name differ on at least one of those as soon as either is recorded
+        with it, and then the pair stays in review. Uses the data only, never labels.
+
+        Returns:
+            How many pairs the pass merged.
+        """
+        have = self.present
+        if not {"forename", "surname"} <= have:
+            return 0
+        checks = []
+        if "dob" in have:
+            checks.append("count(DISTINCT dob) FILTER (WHERE length(dob) = 10) <= 1")
+        if "gender" in have:
+            checks.append("count(DISTINCT gender) <= 1")
+        place = [c for c in ("postcode", "address") if c in have]
+        if place:
+            checks.append(f"count(DISTINCT coalesce({', '.join(place)})) <= 1")
+        for col in ("phone", "email", *self.spec.strong_identifiers, *self.spec.model_identifiers):
+            if col in have:
+                checks.append(f'count(DISTINCT "{col}") <= 1')
+        one_person = " AND ".join(checks) or "true"
+        note = _sql_str("second pass: the only person of this name in the data")
+        sql = f"""
+        CREATE OR REPLACE TEMP TABLE name_pass AS
+        WITH names AS (
+            SELECT forename_canon, surname FROM records
+            WHERE forename_canon IS NOT NULL AND surname IS NOT NULL
+            GROUP BY 1, 2 HAVING {one_person}
+        )
+        SELECT p.left_id, p.right_id FROM pairs p
+        JOIN records l ON l.{UNIQUE_ID} = p.left_id JOIN records r ON r.{UNIQUE_ID} = p.right_id
+        JOIN names n ON n.forename_canon = l.forename_canon AND n.surname = l.surname
+        WHERE p.status = 'review' AND p.method = 'model' AND p.reason = ''
+          AND l.forename_canon = r.forename_canon AND l.surname = r.surname
+        """  # noqa: S608 - spec constants only
+        self._exec(sql)
+        self._exec(
+            f"UPDATE pairs SET status = 'merge', reason = {note}, "  # noqa: S608 - constant SQL
+            f"explanation = json_merge_patch(explanation, json_object('second_pass', {note}))::VARCHAR "
+            "FROM name_pass n WHERE pairs.left_id = n.left_id AND pairs.right_id = n.right_id"
+        )
+        row = self.con.execute("SELECT count(*) FROM name_pass").fetchall()[0]
+        return int(row[0]) if row else 0
 
     def _exec(self, sql: str, params: Any = None) -> None:
         """Run a statement and consume its result (DuckDB refuses new work while one is pending)."""
@@ -402,8 +470,64 @@ class ResolutionEngine:
         self.con.close()
 
 
+def _personal_sql(present: set[str]) -> str:
+    """SQL: whether a pair agrees on something a household does not share (birth date, email).
+
+    Household members share a surname, an address and a landline; a pair the household rule
+    holds back goes to review only when something personal agrees too,
+    otherwise the review queue fills with family members nobody needs to look at.
+    """
+    parts = []
+    if "dob" in present:
+        parts.append(
+            "(starts_with(l.dob, r.dob) OR starts_with(r.dob, l.dob) OR damerau_levenshtein(l.dob, r.dob) <= 1 "
+            "OR (length(l.dob) = 10 AND length(r.dob) = 10 AND left(l.dob, 4) = left(r.dob, 4) "
+            "AND substr(l.dob, 6, 2) = substr(r.dob, 9, 2) AND substr(l.dob, 9, 2) = substr(r.dob, 6, 2)))"
+        )
+    if "email" in present:
+        parts.append("l.email = r.email")
+    return f"coalesce({' OR '.join(parts)}, false)" if parts else "false"
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or not str(value).strip()
+
+
+def split_full_name(name: str) -> tuple[str, str]:
+    """(forenames, surname) of a whole name: ``SURNAME, Forename`` or ``Forename Surname``.
+
+    Examples:
+        >>> split_full_name("HUSSAIN, Mohammed")
+        ('Mohammed', 'HUSSAIN')
+        >>> split_full_name("jan van der berg")
+        ('jan', 'van der berg')
+    """
+    text = " ".join(str(name).split())
+    if "," in text:
+        surname, _, forenames = text.partition(",")
+        return " ".join(forenames.replace(",", " ").split()), surname.strip()
+    words = text.split()
+    while len(words) > 1 and words[-1].lower().strip(".") in GENERATIONAL:
+        words.pop()
+    return split_name(" ".join(words))
+
+
+def _split_full_names(frame: pd.DataFrame) -> pd.DataFrame:
+    """Fill forename and surname from the whole name where a source gave only that (crime records)."""
+    need = frame["forename"].map(_blank) & frame["surname"].map(_blank) & ~frame["full_name"].map(_blank)
+    if not need.any():
+        return frame
+    frame = frame.copy()
+    frame["forename"] = frame["forename"].astype(object)
+    frame["surname"] = frame["surname"].astype(object)
+    parts = [split_full_name(str(v)) for v in frame.loc[need, "full_name"]]
+    frame.loc[need, "forename"] = [f or None for f, _ in parts]
+    frame.loc[need, "surname"] = [s or None for _, s in parts]
+    return frame
+
+
 def _sql_str(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-__all__ = ["ASSESSMENT_NOTE", "EngineOptions", "ResolutionEngine", "TrainedModel", "normalise_identifier"]
+__all__ = ["ASSESSMENT_NOTE", "EngineOptions", "ResolutionEngine", "TrainedModel", "normalise_identifier", "split_full_name"]

@@ -23,7 +23,14 @@ Design choices for Person (measured, see ``benchmarks/bench_resolution_accuracy.
 * Dates of birth are ``YYYY-MM-DD`` strings, or ``YYYY-MM`` / ``YYYY`` when only part is
   known: a partial date agrees with a full one it is a prefix of, at a weaker level.
 * u is estimated by random sampling, m by expectation maximisation; the priors below are
-  used until the data can train them (small stores keep the priors and say so).
+  used until the data can train them (small stores keep the priors and say so). Levels too
+  rare for EM to estimate (crossed names, typos in a date or postcode, a date within a year,
+  a gender that disagrees) keep their m prior: EM drove them to absurd weights (-30 to -120)
+  and with them merged nothing that needed them.
+* Addresses are compared without a UK postcode at their end; postcodes are spaced one way.
+* A second pass merges review pairs whose full name only one person in the data carries
+  (:attr:`ResolutionSpec.name_pass`): records with little but a name (stop and search,
+  crime and intelligence mentions) otherwise stay in review however rare the name.
 """
 
 from __future__ import annotations
@@ -100,6 +107,8 @@ class ResolutionSpec:
         model_identifiers: identifier columns compared by the model (exact, one edit, else)
             rather than trusted outright, for sources whose identifiers carry typos.
         twin_rule: keep same-surname, same-birth-date records with different forenames apart.
+        name_pass: merge review pairs whose full name only one person in the data carries
+            (see :meth:`clearsight.resolution.model.ResolutionEngine.pairs`).
         min_records_for_em: below this many records the m priors are kept (EM on a handful
             of records learns noise).
         max_pairs_u: pairs sampled to estimate u.
@@ -112,6 +121,7 @@ class ResolutionSpec:
     model: bool = False
     model_identifiers: tuple[str, ...] = ()
     twin_rule: bool = False
+    name_pass: bool = False
     min_records_for_em: int = 1000
     max_pairs_u: float = 1e6
     max_pairs_em: float | None = 5e6
@@ -134,6 +144,7 @@ class ResolutionSpec:
                 "strong": self.strong_identifiers,
                 "model_ids": self.model_identifiers,
                 "twin": self.twin_rule,
+                "name_pass": self.name_pass,
                 "comparisons": [c for c in _all_comparisons(self)] if self.model else [],
                 "blocking": _blocking_rules(self, set(self.fields)) if self.model else [],
                 "nicknames": VARIANTS,
@@ -167,6 +178,7 @@ PERSON = ResolutionSpec(
     strong_identifiers=("pnc", "passport", "ni"),
     model=True,
     twin_rule=True,
+    name_pass=True,
     label="people",
 )
 VEHICLE = ResolutionSpec(schema="Vehicle", fields={"vrm": "registration"}, strong_identifiers=("vrm",), label="vehicles")
@@ -193,16 +205,22 @@ def _null(col: str) -> Level:
     return {"sql_condition": f'"{col}_l" IS NULL OR "{col}_r" IS NULL', "label_for_charts": "missing", "is_null_level": True}
 
 
-def _level(sql: str, label: str, m: float, u: float, *, tf: str | None = None) -> Level:
+def _level(sql: str, label: str, m: float, u: float, *, tf: str | None = None, fixed: bool = False) -> Level:
+    """A comparison level; ``fixed`` keeps its m prior through EM (rare levels EM cannot estimate)."""
     out: Level = {"sql_condition": sql, "label_for_charts": label, "m_probability": m, "u_probability": u}
+    if fixed:
+        out["fix_m_probability"] = True
     if tf:
         out["tf_adjustment_column"] = tf
         out["tf_adjustment_weight"] = 1.0
     return out
 
 
-def _else(m: float, u: float) -> Level:
-    return {"sql_condition": "ELSE", "label_for_charts": "disagree", "m_probability": m, "u_probability": u}
+def _else(m: float, u: float, *, fixed: bool = False) -> Level:
+    out: Level = {"sql_condition": "ELSE", "label_for_charts": "disagree", "m_probability": m, "u_probability": u}
+    if fixed:
+        out["fix_m_probability"] = True
+    return out
 
 
 def _jw(col: str, threshold: float) -> str:
@@ -220,7 +238,7 @@ def _forename() -> dict[str, Any]:
         "comparison_levels": [
             _null("forename"),
             _level('"forename_l" = "forename_r"', "exact", 0.80, 0.010, tf="forename"),
-            _level(_reversed_names(), "crossed with surname", 0.02, 0.00001),
+            _level(_reversed_names(), "crossed with surname", 0.02, 0.00001, fixed=True),
             _level('list_has_any("forename_groups_l", "forename_groups_r")', "nickname", 0.05, 0.0005),
             _level(_jw("forename", 0.92), "jaro-winkler >= 0.92", 0.07, 0.002),
             _level(_jw("forename", 0.80), "jaro-winkler >= 0.80", 0.03, 0.02),
@@ -229,6 +247,7 @@ def _forename() -> dict[str, Any]:
                 "initial",
                 0.01,
                 0.005,
+                fixed=True,
             ),
             _else(0.02, 0.96),
         ],
@@ -243,9 +262,9 @@ def _surname() -> dict[str, Any]:
         "comparison_levels": [
             _null("surname"),
             _level('"surname_l" = "surname_r"', "exact", 0.85, 0.005, tf="surname"),
-            _level(_reversed_names(), "crossed with forename", 0.02, 0.00001),
+            _level(_reversed_names(), "crossed with forename", 0.02, 0.00001, fixed=True),
             _level(_jw("surname", 0.92), "jaro-winkler >= 0.92", 0.06, 0.002),
-            _level(tokens, "shares a part", 0.03, 0.001),
+            _level(tokens, "shares a part", 0.03, 0.001, fixed=True),
             _level(_jw("surname", 0.80), "jaro-winkler >= 0.80", 0.02, 0.02),
             _else(0.02, 0.97),
         ],
@@ -266,19 +285,22 @@ def _dob() -> dict[str, Any]:
                 "day and month swapped",
                 0.01,
                 0.000005,
+                fixed=True,
             ),
             _level(
                 '(length("dob_l") < 10 OR length("dob_r") < 10) AND (starts_with("dob_l", "dob_r") OR starts_with("dob_r", "dob_l"))',
                 "partial date agrees",
                 0.02,
                 0.0005,
+                fixed=True,
             ),
-            _level(f'{full} AND damerau_levenshtein("dob_l", "dob_r") <= 1', "one character", 0.05, 0.001),
+            _level(f'{full} AND damerau_levenshtein("dob_l", "dob_r") <= 1', "one character", 0.05, 0.001, fixed=True),
             _level(
                 f'{full} AND abs(date_diff(\'day\', try_cast("dob_l" AS DATE), try_cast("dob_r" AS DATE))) <= 365',
                 "within a year",
                 0.03,
                 0.01,
+                fixed=True,
             ),
             _else(0.04, 0.99),
         ],
@@ -293,18 +315,20 @@ def _postcode() -> dict[str, Any]:
         "comparison_levels": [
             _null("postcode"),
             _level('"postcode_l" = "postcode_r"', "exact", 0.80, 0.001),
-            _level('damerau_levenshtein("postcode_l", "postcode_r") <= 1', "one character", 0.05, 0.001),
+            _level('damerau_levenshtein("postcode_l", "postcode_r") <= 1', "one character", 0.05, 0.001, fixed=True),
             _level(
                 f'{spaced} AND left("postcode_l", length("postcode_l") - 2) = left("postcode_r", length("postcode_r") - 2)',
                 "same sector",
                 0.05,
                 0.005,
+                fixed=True,
             ),
             _level(
                 f"{spaced} AND split_part(\"postcode_l\", ' ', 1) = split_part(\"postcode_r\", ' ', 1)",
                 "same district",
                 0.04,
                 0.02,
+                fixed=True,
             ),
             _else(0.06, 0.97),
         ],
@@ -319,7 +343,7 @@ def _address() -> dict[str, Any]:
     )
     return {
         "output_column_name": "address",
-        "comparison_description": "address: exact, near spelling, most words shared",
+        "comparison_description": "address (without its postcode): exact, near spelling, most words shared",
         "comparison_levels": [
             _null("address"),
             _level('"address_l" = "address_r"', "exact", 0.75, 0.0005),
@@ -330,11 +354,15 @@ def _address() -> dict[str, Any]:
     }
 
 
-def _exact_only(col: str, m: float, u: float, description: str) -> dict[str, Any]:
+def _exact_only(col: str, m: float, u: float, description: str, *, fixed_else: bool = False) -> dict[str, Any]:
     return {
         "output_column_name": col,
         "comparison_description": description,
-        "comparison_levels": [_null(col), _level(f'"{col}_l" = "{col}_r"', "exact", m, u), _else(1 - m, 1 - u)],
+        "comparison_levels": [
+            _null(col),
+            _level(f'"{col}_l" = "{col}_r"', "exact", m, u),
+            _else(1 - m, 1 - u, fixed=fixed_else),
+        ],
     }
 
 
@@ -345,7 +373,7 @@ def _phone() -> dict[str, Any]:
         "comparison_levels": [
             _null("phone"),
             _level('"phone_l" = "phone_r"', "exact", 0.70, 0.0001),
-            _level('damerau_levenshtein("phone_l", "phone_r") <= 1', "one digit", 0.05, 0.0001),
+            _level('damerau_levenshtein("phone_l", "phone_r") <= 1', "one digit", 0.05, 0.0001, fixed=True),
             _else(0.25, 0.9998),
         ],
     }
@@ -384,7 +412,8 @@ def _all_comparisons(spec: ResolutionSpec) -> list[dict[str, Any]]:
         _dob(),
         _postcode(),
         _address(),
-        _exact_only("gender", 0.97, 0.5, "gender"),
+        # people's recorded gender disagrees now and then (a keying slip): fixed, not learned
+        _exact_only("gender", 0.97, 0.5, "gender", fixed_else=True),
         _phone(),
         _exact_only("email", 0.70, 0.0001, "email address"),
     ]
@@ -392,14 +421,14 @@ def _all_comparisons(spec: ResolutionSpec) -> list[dict[str, Any]]:
     return out
 
 
-def _needs(comparison: dict[str, Any]) -> tuple[str, ...]:
+def _usable(comparison: dict[str, Any], present: set[str]) -> bool:
     name = str(comparison["output_column_name"])
-    return _COMPARISON_COLUMNS.get(name, (name,))
+    return all(col in present for col in _COMPARISON_COLUMNS.get(name, (name,)))
 
 
 def comparisons(spec: ResolutionSpec, present: set[str]) -> list[dict[str, Any]]:
     """The Splink comparisons of a spec whose columns the data has."""
-    return [c for c in _all_comparisons(spec) if all(col in present for col in _needs(c))]
+    return [c for c in _all_comparisons(spec) if _usable(c, present)]
 
 
 def _blocking_rules(spec: ResolutionSpec, present: set[str]) -> list[str]:
