@@ -49,6 +49,10 @@ def demo(
                 continue  # ids belong in --json, not on screen
             table.add_row(str(key), _render(value))
         err.print(table)
+    err.print(
+        "Next: [bold]clearsight search 'J Smith' -p 'INTELLIGENCE: exploring the demo'[/bold] "
+        "(the first search builds the search index, about half a minute on the demo data)."
+    )
     err.print("Every read above was audited: try [bold]clearsight audit log --purpose 'AUDIT-LAWFULNESS: demo review'[/bold]")
 
 
