@@ -105,7 +105,9 @@ def step_ingest(ws: Workspace, ctx: Context, data: Path) -> dict[str, Any]:
 def step_quality(ws: Workspace, ctx: Context, data: Path) -> dict[str, Any]:
     out: dict[str, Any] = {}
     folder = ws.settings.workspace / "reports" / "quality"
-    sources = [m.name[: -len(".mapping.yaml")] for m in _mapping_files(data)] + ["police-uk-west-yorkshire"]
+    # the synthetic force's sources; the police.uk source's report is one command away
+    # ('clearsight quality police-uk-west-yorkshire') and would double this step's time
+    sources = [m.name[: -len(".mapping.yaml")] for m in _mapping_files(data)]
     for source in sources:
         report = assess(ws.governance, ctx, source)
         path = write_html(report, folder / source)

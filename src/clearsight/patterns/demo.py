@@ -40,7 +40,7 @@ def demo_step(gov: Governance, ctx: Context, out_dir: str | Path) -> dict[str, A
     months = sorted(events.frame["month"].unique())
     # the police.uk test month when present (the synthetic force's months are later)
     latest = DEMO_TEST if DEMO_TEST in months else months[-1]
-    hot = run_hotspots(events, out / "hotspots", months=[latest], cell_size=DEMO_CELL, permutations=199)
+    hot = run_hotspots(events, out / "hotspots", months=[latest], cell_size=DEMO_CELL, permutations=99)
     summary: dict[str, Any] = {
         "events": events.n,
         "marking": hot.marking.label(),
