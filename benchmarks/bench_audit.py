@@ -90,13 +90,18 @@ def seed_people(store: Store, n: int) -> list[str]:
     return ids
 
 
-def _median_time(fn, repeat: int = 15) -> float:  # type: ignore[no-untyped-def]
-    times = []
+def _interleaved_medians(a, b, repeat: int = 41) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """Median times of a and b, measured alternately so drift on a shared machine hits both."""
+    a()
+    b()
+    ta: list[float] = []
+    tb: list[float] = []
     for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for fn, times in ((a, ta), (b, tb)):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+    return statistics.median(ta), statistics.median(tb)
 
 
 def run_backend(name: str, make_url, sizes: list[int], table: Table) -> None:  # type: ignore[no-untyped-def]
@@ -140,8 +145,7 @@ def run_backend(name: str, make_url, sizes: list[int], table: Table) -> None:  #
         with gov.operation(ctx, "consultation", "bench.read") as op:
             op.statements(ids)
 
-    raw_t = _median_time(raw)
-    gov_t = _median_time(governed)
+    raw_t, gov_t = _interleaved_medians(raw, governed)
     table.add_row(name, "read 1,000 entities (3,000 values): raw SQL", f"{raw_t * 1000:.1f} ms", "")
     table.add_row(name, "same read, governed + audited", f"{gov_t * 1000:.1f} ms", f"{gov_t / raw_t:.2f}x raw (target <= 1.5)")
     store.dispose()
