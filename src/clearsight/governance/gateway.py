@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -35,7 +35,6 @@ from clearsight.store.engine import Store
 from clearsight.store.queries import EntityRecord, LinkRecord, StatementRecord
 from clearsight.store.visibility import Visibility
 
-P = ParamSpec("P")
 R = TypeVar("R")
 
 #: roles that may see restricted records, and only with a rights or legal purpose (ACC-10)
@@ -155,7 +154,7 @@ class Governance:
                 if ctx.purpose is None or ctx.purpose.code not in ("RIGHTS-REQUEST", "CRIMINAL-PROCEEDINGS"):
                     raise PermissionDenied("restricted records are read only for a rights request or legal proceedings")
         except PermissionDenied as exc:
-            self._log_refusal(ctx, operation, action, component, "denied", str(exc))
+            self.log_refusal(ctx, operation, action, component, "denied", str(exc))
             raise
         try:
             with self.store.engine.begin() as conn:
@@ -197,17 +196,13 @@ class Governance:
                     ) from exc
         except AuditFailure:
             raise
-        except PermissionDenied as exc:
-            self._log_refusal(ctx, operation, action, component, "denied", str(exc))
-            raise
-        except ClearsightError as exc:
-            self._log_refusal(ctx, operation, action, component, "error", type(exc).__name__)
-            raise
-        except SQLAlchemyError as exc:
-            self._log_refusal(ctx, operation, action, component, "error", type(exc).__name__)
+        except (ClearsightError, SQLAlchemyError) as exc:
+            denied = isinstance(exc, PermissionDenied)
+            self.log_refusal(ctx, operation, action, component, "denied" if denied else "error",
+                             str(exc) if denied else type(exc).__name__)
             raise
 
-    def _log_refusal(self, ctx: Context, operation: str, action: str, component: str, outcome: str, reason: str) -> None:
+    def log_refusal(self, ctx: Context, operation: str, action: str, component: str, outcome: str, reason: str) -> None:
         """Record a refused or failed operation (LOG-11); alert if even that cannot be written."""
         try:
             with self.store.engine.begin() as conn:

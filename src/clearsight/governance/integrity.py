@@ -46,28 +46,14 @@ class VerifyReport:
         return dict(self.__dict__)
 
 
-class _CompactTree:
-    """Roots of a growing Merkle tree from its leaves, keeping O(log n) hashes."""
-
-    def __init__(self) -> None:
-        self._stack: list[tuple[int, bytes]] = []
-
-    def append(self, leaf: bytes) -> None:
-        level, current = 0, leaf
-        stack = self._stack
-        while stack and stack[-1][0] == level:
-            _, left = stack.pop()
-            current = hashlib.sha256(b"\x01" + left + current).digest()
-            level += 1
-        stack.append((level, current))
-
-    def root(self) -> bytes:
-        if not self._stack:
-            return merkle.EMPTY_ROOT
-        current = self._stack[-1][1]
-        for _, left in reversed(self._stack[:-1]):
-            current = hashlib.sha256(b"\x01" + left + current).digest()
-        return current
+def _fold(stack: list[tuple[int, bytes]]) -> bytes:
+    """The root of a tree held as its completed perfect subtrees (left to right)."""
+    if not stack:
+        return merkle.EMPTY_ROOT
+    current = stack[-1][1]
+    for _, left in reversed(stack[:-1]):
+        current = hashlib.sha256(b"\x01" + left + current).digest()
+    return current
 
 
 _SELECT = (
@@ -85,7 +71,6 @@ def verify(conn: Connection, *, against: treehead.SignedTreeHead | None = None,
             report.fail("the kept tree head's signature does not verify with the given key")
             return report
         report.checked_against = against.head.size
-    tree = _CompactTree()
     expected_seq = 1
     prev = GENESIS
     head_root: bytes | None = None
@@ -99,7 +84,8 @@ def verify(conn: Connection, *, against: treehead.SignedTreeHead | None = None,
         cursor = driver.cursor()  # type: ignore[union-attr]
     cursor.execute(_SELECT)
     head_size = against.head.size if against is not None else -1
-    stack = tree._stack  # appended to inline below: this loop is the verifier's hot path
+    # the tree as its completed perfect subtrees: O(log n) hashes, appended in the hot loop
+    stack: list[tuple[int, bytes]] = []
     count = 0
     while True:
         rows = cursor.fetchmany(20_000)
@@ -119,7 +105,6 @@ def verify(conn: Connection, *, against: treehead.SignedTreeHead | None = None,
             if leaf.hex() != row[12]:
                 report.fail(f"entry {seq} does not match its hash (its content was changed)", seq)
             prev = row[12]
-            # _CompactTree.append, inlined
             level, node = 0, leaf
             while stack and stack[-1][0] == level:
                 node = sha(b"\x01" + stack.pop()[1] + node).digest()
@@ -127,11 +112,11 @@ def verify(conn: Connection, *, against: treehead.SignedTreeHead | None = None,
             stack.append((level, node))
             count += 1
             if count == head_size:
-                head_root = tree.root()
+                head_root = _fold(stack)
             expected_seq += 1
     report.entries = count
     cursor.close()
-    root = tree.root()
+    root = _fold(stack)
     report.root_hash = root.hex()
     stored = SqlNodeStore(conn)
     stored_size = stored.size()

@@ -21,7 +21,7 @@ def _require_auditor(gov: Governance, ctx: Context, action: str) -> None:
     elif ctx.purpose is None or not ctx.purpose.is_audit:
         reason = "audit log use needs a s.62(4) purpose: " + ", ".join(f"'{c}: why'" for c in AUDIT_CODES)
     if reason:
-        gov._log_refusal(ctx, "security", action, "governance.audit", "denied", reason)
+        gov.log_refusal(ctx, "security", action, "governance.audit", "denied", reason)
         raise PermissionDenied(reason)
 
 
