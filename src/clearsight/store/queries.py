@@ -205,33 +205,6 @@ def statements(
     return out
 
 
-def find_by_value(
-    conn: Connection,
-    *,
-    visible: Visibility,
-    prop: str | Sequence[str],
-    match_keys: Sequence[str],
-    schema: str | None = None,
-) -> list[tuple[str, str, str]]:
-    """(entity id, property, match key) of visible current values equal to a match key."""
-    s = t.statements
-    names = [prop] if isinstance(prop, str) else list(prop)
-    q = (
-        select(s.c.entity_id, s.c.prop, s.c.match_key)
-        .join(t.entities, t.entities.c.id == s.c.entity_id)
-        .where(_entity_visible(visible))
-        .where(s.c.marking_id.in_(sorted(visible.marking_ids)))
-        .where(s.c.prop.in_(names))
-        .where(s.c.superseded_by.is_(None))
-    )
-    if schema is not None:
-        q = q.where(s.c.schema == schema)
-    out: list[tuple[str, str, str]] = []
-    for chunk in _chunks(list(dict.fromkeys(match_keys))):
-        out.extend((r[0], r[1], r[2]) for r in conn.execute(q.where(s.c.match_key.in_(chunk))))
-    return out
-
-
 def links(
     conn: Connection,
     *,
@@ -328,7 +301,6 @@ __all__ = [
     "StatementRecord",
     "count_entities",
     "entities",
-    "find_by_value",
     "links",
     "property_frame_rows",
     "statements",

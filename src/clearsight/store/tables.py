@@ -157,7 +157,6 @@ statements = Table(
     Column("kind", String(16), nullable=False, server_default="fact"),
     Column("marking_id", String(16), ForeignKey("markings.id"), nullable=False),
     Index("ix_statements_entity", "entity_id", "prop"),
-    Index("ix_statements_lookup", "prop", "match_key"),
 )
 
 links = Table(
