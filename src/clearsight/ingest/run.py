@@ -248,13 +248,22 @@ def _write(gov: Governance, ctx: Context, run: RunInfo, batch: IngestBatch, summ
 
 
 def _stop(gov: Governance, ctx: Context, run: RunInfo, status: str, summary: IngestSummary) -> None:
-    """Record that a started run stopped early (best effort: the batches written stay)."""
+    """Record that a started run stopped early (best effort: the batches written stay).
+
+    Called while another error is on its way to the user, so a failure here must not hide
+    that error; it goes to the operators' alerts instead of being lost.
+    """
     try:
         with gov.operation(ctx, "collection", "ingest.stop", component="ingest") as op:
             op.write(mark_run, run_id=run.run_id, status=status, now=utc_now())
             op.note(source=run.source, run_id=run.run_id, status=status, batches_done=summary.batches)
-    except Exception:
-        pass
+    except Exception as exc:  # reported below; the original error propagates
+        gov.alerts.raise_alert(
+            "ingest-stop-unrecorded",
+            f"ingest run {run.run_id} stopped ({status}) but its status could not be recorded",
+            source=run.source,
+            error=f"{type(exc).__name__}: {exc}",
+        )
 
 
 __all__ = ["IngestSummary", "Progress", "ingest", "new_run_id", "owner_group_for"]
