@@ -13,7 +13,8 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from clearsight.errors import InvalidData, Problem
+from clearsight.errors import InvalidData, InvalidValue, Problem
+from clearsight.governance.markings import tier
 
 
 def default_workspace() -> Path:
@@ -100,6 +101,12 @@ def _validate(settings: Settings) -> Settings:
         problems.append(
             Problem("audit retention must be at least 365 days (LOG-14)", field="audit_retention_days")
         )
+    try:
+        tier(settings.default_marking)
+    except InvalidValue as exc:
+        problems.append(Problem(str(exc), field="default_marking"))
+    if settings.duckdb_threads < 1:
+        problems.append(Problem("DuckDB needs at least one thread", field="duckdb_threads"))
     if settings.batch_size < 1:
         problems.append(Problem("batch size must be positive", field="batch_size"))
     if problems:
