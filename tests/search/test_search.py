@@ -160,3 +160,15 @@ def test_profile(seeded: Workspace) -> None:
         profile(seeded.governance, make_context(), HIDDEN.id)
     with pytest.raises(NotFound):
         profile(seeded.governance, make_context(), "0" * 40)
+
+
+def test_blank_query_is_a_clear_error(sqlite_workspace) -> None:  # type: ignore[no-untyped-def]
+    import pytest as _pytest
+
+    from clearsight.errors import InvalidData
+    from clearsight.search import search
+    from tests.helpers import make_context
+
+    with _pytest.raises(InvalidData) as info:
+        search(sqlite_workspace.governance, make_context(), "   ")
+    assert info.value.problems[0].field == "query"

@@ -25,6 +25,7 @@ from typing import Any
 
 import jellyfish
 
+from clearsight.errors import InvalidData, Problem
 from clearsight.governance.audit import encode_field
 from clearsight.governance.context import Context
 from clearsight.governance.gateway import Governance, Operation
@@ -311,6 +312,10 @@ def search(
     Returns:
         The page of hits, the total, facets by schema and source, and the explanation.
     """
+    if not query or not query.strip():
+        raise InvalidData("nothing to search for", [Problem("give a name, an identifier, an address or words", field="query")])
+    if limit < 1 or offset < 0:
+        raise InvalidData("bad page", [Problem("limit must be at least 1 and offset at least 0", field="limit")])
     schemas = list(schema) if schema else None
     sources = list(source) if source else None
     tokens = k.name_tokens(query)
