@@ -253,3 +253,22 @@ def test_audit_tables_have_no_mutation_path_in_sql(workspace: Workspace) -> None
     with workspace.store.connect() as conn:
         n = conn.execute(text("select count(*) from audit_log")).scalar_one()
     assert n >= 1
+
+
+def test_log_filters_select_entries_and_leave_the_log_unchanged(workspace: Workspace) -> None:
+    person = Rec("Person", "p9", {"name": "Filter Target"})
+    seed(workspace.store, [person])
+    with workspace.governance.operation(make_context(), "consultation", "profile") as op:
+        op.statements([person.id])
+    with workspace.governance.operation(make_context(user="other1"), "disclosure", "export") as op:
+        op.record(["x-1"])
+    with workspace.store.connect() as conn:
+        before = integrity.verify(conn).root_hash
+        assert [e.action for e in audit.search(conn, entity=person.id)] == ["profile"]
+        assert {e.user for e in audit.search(conn, operation="disclosure")} == {"other1"}
+        assert all(e.user == "other1" for e in audit.search(conn, user="other1"))
+        first = audit.search(conn, limit=1000)[-1]
+        assert audit.search(conn, until=first.at)[-1].seq == first.seq
+        assert audit.search(conn, since="2999-01-01") == []
+        assert all("test of governed" in e.purpose for e in audit.search(conn, purpose="test of governed"))
+        assert integrity.verify(conn).root_hash == before
