@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner, Result
 
@@ -160,7 +161,19 @@ def test_allocate_prints_the_disparity_report(loaded: tuple[Workspace, Cli], tmp
     res = cli.ok("patterns", "allocate", "--k", "20", "--train", "2017-07", "--population", str(census),
                  "--out", str(tmp_path / "al"))
     assert "Disparity report" in res.output
+    assert "Warning rule: warn where an area (lsoa) with at least 2 patrol cells" in " ".join(res.output.split())
     assert (tmp_path / "al" / "disparity.csv").exists()
+    msoa = cli.ok("patterns", "allocate", "--k", "20", "--train", "2017-07", "--population", str(census),
+                  "--level", "msoa", "--ratio-warning", "1.5", "--min-patrols", "1", "--out", str(tmp_path / "m"))
+    assert "(msoa) with at least 1 patrol cell has a share of patrols more than 1.5 times" in " ".join(
+        msoa.output.split()
+    )
+    disp = pd.read_csv(tmp_path / "m" / "disparity.csv")
+    assert disp["area"].str.startswith("E02").all()
+    bad = cli("patterns", "allocate", "--k", "20", "--train", "2017-07", "--population", str(census),
+              "--level", "ward", "--out", str(tmp_path / "w"))
+    assert bad.exit_code != 0 and "--level must be one of lsoa, msoa, district" in str(bad.exception)
+    assert not (tmp_path / "w").exists()
 
 
 @pytest.mark.postgres

@@ -13,7 +13,7 @@ import datetime as dt
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import typer
 from rich.table import Table
@@ -28,6 +28,12 @@ from clearsight.patterns import (
     run_hotspots,
     run_nearrepeat,
     run_temporal,
+)
+from clearsight.patterns.allocate import (
+    AREA_LEVELS,
+    DEFAULT_MIN_PATROLS,
+    DEFAULT_RATIO_WARNING,
+    AreaLevel,
 )
 from clearsight.patterns.events import EventSet
 from clearsight.patterns.service import ServiceResult
@@ -254,6 +260,15 @@ def allocate(
     crime_type: list[str] | None = _CRIME,
     train: list[str] | None = typer.Option(None, "--train", help="Training months, YYYY-MM (default: every month held)."),
     population: Path | None = typer.Option(None, "--population", help="2011 census population by LSOA (CSV)."),
+    level: str = typer.Option("lsoa", "--level", help="Areas of the disparity report: lsoa, msoa or district."),
+    ratio_warning: float = typer.Option(
+        DEFAULT_RATIO_WARNING, "--ratio-warning",
+        help="Warn where an area's share of patrols exceeds this many times its share of the harm "
+        "recorded in the patrolled areas.",
+    ),
+    min_patrols: int = typer.Option(
+        DEFAULT_MIN_PATROLS, "--min-patrols", help="Warn only for areas with at least this many patrol cells."
+    ),
     cell: float = _CELL,
     out: Path | None = _OUT,
     as_json: bool = _JSON,
@@ -261,12 +276,21 @@ def allocate(
     """Choose patrol cells by forecast harm and report who they fall on (disparity report).
 
     Police-discovered events (drugs, weapons finds) are left out of training so patrols do
-    not feed on their own discoveries.
+    not feed on their own discoveries. The disparity report compares each area's share of
+    patrols with its share of residents and of recorded crime and harm; it warns where an
+    area's patrol share is more than --ratio-warning times its share of the harm recorded in
+    the patrolled areas, for areas with at least --min-patrols patrol cells.
 
     Example: clearsight patterns allocate --k 50 --train 2017-07 -p 'TASKING: August patrol plan'
     """
     if k < 1:
         raise InvalidData("--k must be at least 1")
+    if level not in AREA_LEVELS:
+        raise InvalidData(f"--level must be one of {', '.join(AREA_LEVELS)}, not {level!r}")
+    if not ratio_warning > 0:
+        raise InvalidData(f"--ratio-warning must be a positive number, not {ratio_warning:g}")
+    if min_patrols < 1:
+        raise InvalidData(f"--min-patrols must be at least 1, not {min_patrols}")
     census = population or default_census()
     if not census.exists():
         raise InvalidData(f"census population table not found at {census}; give one with --population")
@@ -274,14 +298,20 @@ def allocate(
     months = _months(train)
     events = _events(ctx, purpose, "allocate", crime_type, months)
     folder = _out_dir(ctx, "allocate", out)
-    result = run_allocate(events, folder, k=k, population=pop, cell_size=cell, train_months=months, crime_types=crime_type)
+    result = run_allocate(
+        events, folder, k=k, population=pop, cell_size=cell, train_months=months, crime_types=crime_type,
+        level=cast(AreaLevel, level), ratio_warning=ratio_warning, min_patrols=min_patrols,
+    )
     _report(result, folder, as_json)
     if not as_json:
         disp = result.figures["disparity"]
         err.print(
             f"[bold]Disparity report:[/bold] {disp['areas_with_patrols']} of {disp['areas']} areas get patrols; "
-            f"largest patrol-to-harm ratio {disp['max_patrol_to_harm']:.2f}.", highlight=False,
+            f"largest share of patrols against share of harm in patrolled areas "
+            f"{disp['max_patrol_to_patrolled_harm']:.2f} (against all harm {disp['max_patrol_to_harm']:.2f}).",
+            highlight=False,
         )
+        err.print(f"Warning rule: {disp['warning_rule']}.", highlight=False)
         warnings = result.figures["warnings"]
         for w in warnings[:20]:
             err.print(f"[yellow]Warning:[/yellow] {w}", highlight=False)

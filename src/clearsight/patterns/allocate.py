@@ -24,6 +24,14 @@ from clearsight.patterns.forecast import Forecast, ModelName, make_forecast
 from clearsight.patterns.grid import SquareGrid, StudyArea
 
 AreaLevel = Literal["lsoa", "msoa", "district"]
+AREA_LEVELS: tuple[str, ...] = ("lsoa", "msoa", "district")
+
+DEFAULT_RATIO_WARNING = 2.0
+"""Warn where an area's share of patrols is more than this many times its share of the
+harm recorded in the patrolled areas."""
+DEFAULT_MIN_PATROLS = 2
+"""Areas with fewer patrol cells than this are reported but never warned: one cell is
+the smallest patrol there is, and it cannot be spread more thinly."""
 
 
 @dataclass
@@ -208,8 +216,12 @@ class DisparityReport:
     Attributes:
         table: One row per area with counts, shares, rates per 1,000 residents (crime rate
             with a 95% exact Poisson interval) and the ratios ``patrol_to_population``,
-            ``patrol_to_crime`` and ``patrol_to_harm``; ``warning`` marks areas whose patrol
-            share is more than ``ratio_warning`` times their harm share.
+            ``patrol_to_crime`` and ``patrol_to_harm`` (against the whole force area), and
+            ``patrol_to_patrolled_harm``: the patrol share against the area's share of the
+            harm recorded in the patrolled areas. ``warning`` marks areas with at least
+            ``min_patrols`` patrol cells whose ``patrol_to_patrolled_harm`` exceeds
+            ``ratio_warning``.
+        rule: The warning rule in words.
         warnings: One sentence per warned area.
         explanation: Counts (including unknown areas), parameters and limits.
     """
@@ -217,6 +229,7 @@ class DisparityReport:
     table: pd.DataFrame
     warnings: list[str]
     explanation: Explanation
+    rule: str = ""
 
     def figures(self) -> dict[str, object]:
         """Headline figures (JSON-serialisable)."""
@@ -224,7 +237,11 @@ class DisparityReport:
             "areas": len(self.table),
             "areas_with_patrols": int((self.table["patrols"] > 0).sum()),
             "warnings": len(self.warnings),
+            "warning_rule": self.rule,
             "max_patrol_to_harm": float(self.table["patrol_to_harm"].replace(np.inf, np.nan).max()),
+            "max_patrol_to_patrolled_harm": float(
+                self.table["patrol_to_patrolled_harm"].replace(np.inf, np.nan).max()
+            ),
         }
 
 
@@ -240,7 +257,8 @@ def disparity_report(
     population: pd.DataFrame,
     *,
     level: AreaLevel = "lsoa",
-    ratio_warning: float = 2.0,
+    ratio_warning: float = DEFAULT_RATIO_WARNING,
+    min_patrols: int = DEFAULT_MIN_PATROLS,
     severity: Mapping[str, float] | None = None,
 ) -> DisparityReport:
     """Compare each area's share of patrols with its share of residents, crime and harm.
@@ -248,16 +266,33 @@ def disparity_report(
     Recorded crime and harm are those of the allocation's training period (all events,
     discoveries included, so that the comparison is with what was recorded).
 
+    Hotspot patrols concentrate by design: 100 cells may hold a tenth of the force's harm,
+    so against the whole force every patrolled area has several times its harm share in
+    patrols. Warnings therefore compare an area's share of the patrols with its share of
+    the harm recorded in the patrolled areas (1 means patrols follow harm there); the
+    force-wide ratios are reported alongside.
+
     Args:
         allocation: The patrol allocation.
         population: Census table from :func:`load_census_population`.
         level: "lsoa", "msoa" or "district".
-        ratio_warning: Warn where patrol share / harm share exceeds this.
+        ratio_warning: Warn where patrol share / share of harm in patrolled areas exceeds
+            this (must be positive).
+        min_patrols: Warn only for areas with at least this many patrol cells (at least 1).
         severity: Harm weights per crime type (defaults to those of the allocation).
 
     Returns:
         The :class:`DisparityReport`.
+
+    Raises:
+        InvalidData: The level or a threshold is not valid.
     """
+    if level not in AREA_LEVELS:
+        raise InvalidData(f"disparity level must be one of {', '.join(AREA_LEVELS)}, not {level!r}")
+    if not (ratio_warning > 0 and np.isfinite(ratio_warning)):
+        raise InvalidData(f"disparity ratio threshold must be a positive number, not {ratio_warning!r}")
+    if min_patrols < 1:
+        raise InvalidData(f"minimum patrol cells for a disparity warning must be at least 1, not {min_patrols}")
     key = {"lsoa": "lsoa_code", "msoa": "msoa_code", "district": "district"}[level]
     pop = population.set_index("lsoa_code")
     sev = severity if severity is not None else allocation.explanation.parameters.get("severity")
@@ -304,11 +339,27 @@ def disparity_report(
         table["patrol_to_population"] = table["patrol_share"] / table["population_share"]
         table["patrol_to_crime"] = table["patrol_share"] / table["crime_share"]
         table["patrol_to_harm"] = table["patrol_share"] / table["harm_share"]
-    table["warning"] = (table["patrols"] > 0) & (table["patrol_to_harm"] > ratio_warning)
+    patrolled = table["patrols"] > 0
+    patrolled_harm = float(table.loc[patrolled, "harm"].sum())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table["patrolled_harm_share"] = np.where(
+            patrolled, table["harm"] / patrolled_harm if patrolled_harm else 0.0, np.nan
+        )
+        table["patrol_to_patrolled_harm"] = table["patrol_share"] / table["patrolled_harm_share"]
+    table["warning"] = (
+        patrolled & (table["patrols"] >= min_patrols) & (table["patrol_to_patrolled_harm"] > ratio_warning)
+    )
     table = table.sort_values(["warning", "patrols", "harm"], ascending=False).reset_index(drop=True)
+    rule = (
+        f"warn where an area ({level}) with at least {min_patrols} patrol cell"
+        f"{'s' if min_patrols != 1 else ''} has a share of patrols more than {ratio_warning:g} times "
+        "its share of the harm recorded in the patrolled areas"
+    )
     warnings = [
-        f"{r.area}: {r.patrol_share:.1%} of patrols against {r.harm_share:.1%} of recorded harm "
-        f"(ratio {r.patrol_to_harm:.1f}, threshold {ratio_warning:g})"
+        f"{r.area}: {r.patrol_share:.1%} of patrols ({r.patrols} cells) against "
+        f"{r.patrolled_harm_share:.1%} of the harm in patrolled areas "
+        f"(ratio {r.patrol_to_patrolled_harm:.1f}, threshold {ratio_warning:g}; "
+        f"{r.harm_share:.2%} of all recorded harm)"
         for r in table[table["warning"]].itertuples()
     ]
     expl = Explanation(
@@ -323,8 +374,21 @@ def disparity_report(
         baseline="each area's share of residents (2011 census), of recorded crime and of harm",
         period=allocation.explanation.period,
         data_sources=[*allocation.explanation.data_sources, "2011 census usual residents by LSOA"],
-        parameters={"level": level, "ratio_warning": ratio_warning, "severity": dict(sev or {}) if isinstance(sev, Mapping) else {}},
+        parameters={
+            "level": level,
+            "ratio_warning": ratio_warning,
+            "min_patrols": min_patrols,
+            "warning_rule": rule,
+            "patrolled_areas_harm_share": patrolled_harm / tot_h if tot_h else 0.0,
+            "severity": dict(sev or {}) if isinstance(sev, Mapping) else {},
+        },
         limits=[
+            "Hotspot patrols concentrate by design, so against the whole force every patrolled "
+            "area has several times its share of harm in patrols (patrol_to_harm); warnings "
+            "compare with the harm in the patrolled areas instead (patrol_to_patrolled_harm). "
+            "Neither says whether an unpatrolled area is under-served.",
+            f"Areas with fewer than {min_patrols} patrol cells are reported but not warned; "
+            "choose the level, threshold and minimum to suit the plan.",
             "A patrol cell is assigned to the LSOA most of its recorded events fall in; cells "
             "straddle boundaries.",
             "Population is the 2011 census resident count: it leaves out visitors, commuters "
@@ -335,4 +399,4 @@ def disparity_report(
             "can themselves carry bias.",
         ],
     )
-    return DisparityReport(table=table, warnings=warnings, explanation=expl)
+    return DisparityReport(table=table, warnings=warnings, explanation=expl, rule=rule)

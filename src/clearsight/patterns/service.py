@@ -20,7 +20,13 @@ from typing import Any
 import pandas as pd
 
 from clearsight.governance.markings import Marking
-from clearsight.patterns.allocate import allocate_patrols, disparity_report
+from clearsight.patterns.allocate import (
+    DEFAULT_MIN_PATROLS,
+    DEFAULT_RATIO_WARNING,
+    AreaLevel,
+    allocate_patrols,
+    disparity_report,
+)
 from clearsight.patterns.backtest import backtest
 from clearsight.patterns.events import EventSet, select_events
 from clearsight.patterns.explain import Explanation, jsonable
@@ -346,8 +352,9 @@ def run_allocate(
     severity: Mapping[str, float] | None = None,
     patrolled_cells: Sequence[str] | None = None,
     learn_from_discoveries: bool = False,
-    level: str = "lsoa",
-    ratio_warning: float = 2.0,
+    level: AreaLevel = "lsoa",
+    ratio_warning: float = DEFAULT_RATIO_WARNING,
+    min_patrols: int = DEFAULT_MIN_PATROLS,
     seed: int = 0,
 ) -> ServiceResult:
     """Patrol allocation with its disparity report: tables, GeoJSON and map."""
@@ -357,9 +364,8 @@ def run_allocate(
         crime_types=crime_types, severity=severity, patrolled_cells=patrolled_cells,
         learn_from_discoveries=learn_from_discoveries, seed=seed,
     )
-    lvl = level if level in ("lsoa", "msoa", "district") else "lsoa"
     mark = alloc.training.product_marking()
-    disp = disparity_report(alloc, population, level=lvl, ratio_warning=ratio_warning)  # type: ignore[arg-type]
+    disp = disparity_report(alloc, population, level=level, ratio_warning=ratio_warning, min_patrols=min_patrols)
     cells = alloc.cells
     tx, ty = alloc.training.frame["x"].to_numpy(), alloc.training.frame["y"].to_numpy()
     idx = cells["cell"].to_numpy()
