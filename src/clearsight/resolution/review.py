@@ -52,6 +52,16 @@ class ReviewItem:
     judgements: list[rs.JudgementRecord] = field(default_factory=list)
     note: str = ASSESSMENT_NOTE
 
+    def as_dict(self, *, detail: bool = False) -> dict[str, Any]:
+        """The item as the faces show it; ``detail`` adds the pair's ids, status and judgements."""
+        out: dict[str, Any] = {"pair": self.pair.id, "probability": self.pair.match_probability,
+                               "weight": self.pair.match_weight, "left": self.left, "right": self.right,
+                               "waterfall": self.waterfall(), "note": self.note}
+        if detail:
+            out.update(left_id=self.pair.left_id, right_id=self.pair.right_id, status=self.pair.status,
+                       model_version=self.pair.model_version, judgements=[j.__dict__ for j in self.judgements])
+        return out
+
     def waterfall(self) -> list[tuple[str, str, float]]:
         """(comparison, level, match weight) rows, the prior first."""
         expl = self.pair.explanation
@@ -76,6 +86,10 @@ class Decision:
     right_id: str
     changes: list[ClusterChange]
     undone: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"judgement_id": self.judgement_id, "judgement": self.judgement, "left_id": self.left_id,
+                "right_id": self.right_id, "undone": self.undone, "changes": [c.__dict__ for c in self.changes]}
 
 
 def _values(op: Operation, ids: Sequence[str]) -> dict[str, dict[str, list[str]]]:

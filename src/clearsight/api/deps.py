@@ -1,0 +1,94 @@
+"""Who is asking and why, for one request: the bearer token and the purpose header.
+
+Each request authenticates its token against the tables and builds a fresh
+:class:`~clearsight.governance.context.Context` from the users table (ACC-8), with the
+purpose from ``X-Clearsight-Purpose`` (PUR-1). Refusals here are security events
+(LOG-11); refusals inside a service are audited by the service's governed operation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from clearsight.bootstrap import Workspace
+from clearsight.errors import PermissionDenied, PurposeRequired
+from clearsight.governance.context import Context
+from clearsight.governance.tokens import authenticate
+from clearsight.graph import GraphCache
+
+PURPOSE_HEADER = "X-Clearsight-Purpose"
+PURPOSE_DESCRIPTION = (
+    "Why you are reading this data (PUR-1): 'case:REF [text]' for a case you are assigned to, or "
+    "'CODE: explanation' (INTELLIGENCE, INVESTIGATION, ...; AUDIT-LAWFULNESS, ... for the audit log). "
+    "Percent-encode characters outside ASCII."
+)
+
+bearer = HTTPBearer(auto_error=False, description="An API token from 'clearsight users token create'.")
+
+
+@dataclass
+class Services:
+    """What the routes share: the open workspace and the graph cache."""
+
+    workspace: Workspace
+    graphs: GraphCache
+
+
+def services(request: Request) -> Services:
+    found = request.app.state.services
+    assert isinstance(found, Services)
+    return found
+
+
+def current_user(
+    svc: Services = Depends(services),
+    credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
+) -> str:
+    """The user whose token came with the request (refused and audited otherwise)."""
+    return authenticate(svc.workspace.store, credentials.credentials if credentials else None, client="api")
+
+
+def _context(svc: Services, user: str, purpose: str | None) -> Context:
+    raw = unquote(purpose) if purpose else None
+    try:
+        return svc.workspace.context(raw, user=user, client="api")
+    except PermissionDenied as exc:
+        svc.workspace.governance.log_refusal(Context(user=user, client="api"), "security", "api.context", "api",
+                                             "denied", str(exc))
+        raise
+
+
+def viewer(
+    svc: Services = Depends(services),
+    user: str = Depends(current_user),
+    purpose: str | None = Header(None, alias=PURPOSE_HEADER, description=PURPOSE_DESCRIPTION),
+) -> Context:
+    """The request's Context; the purpose may be absent (routes that read no personal data)."""
+    return _context(svc, user, purpose)
+
+
+def purposeful_viewer(
+    svc: Services = Depends(services),
+    user: str = Depends(current_user),
+    purpose: str | None = Header(None, alias=PURPOSE_HEADER, description=PURPOSE_DESCRIPTION),
+) -> Context:
+    """The request's Context with a lawful purpose; without one nothing is read (PUR-1, PUR-3)."""
+    ctx = _context(svc, user, purpose)
+    try:
+        if ctx.purpose is None:
+            raise PurposeRequired(
+                f"a purpose is required to read personal data: send the header {PURPOSE_HEADER} with "
+                "'case:REF [text]' or 'CODE: explanation'"
+            )
+        ctx.require_purpose()
+    except PermissionDenied as exc:
+        svc.workspace.governance.log_refusal(ctx, "security", "api.purpose", "api", "denied", str(exc))
+        raise
+    return ctx
+
+
+__all__ = ["PURPOSE_HEADER", "Services", "bearer", "current_user", "purposeful_viewer", "services", "viewer"]
