@@ -470,9 +470,10 @@ async function loadAudit(by, operation) {
   const out = clear($("audit-body"));
   out.append(el("p", { class: "muted", text: entries.length + " entries, newest first. Reading the log is itself logged." }));
   out.append(table(["#", "At (UTC)", "Operation", "Action", "User", "Purpose", "Outcome", "Records"], entries.map((e) => {
-    let n = 0;
-    try { const s = JSON.parse(e.subjects); n = Array.isArray(s) ? s.length : (s.count || 0); } catch (err) { n = 0; }
-    return [String(e.seq), e.at, e.operation, e.action, e.user, e.purpose, e.outcome, String(n)];
+    const s = e.subjects;
+    const n = Array.isArray(s) ? s.length : ((s && s.count) || 0);
+    const why = e.outcome === "ok" ? "" : (e.details && e.details.reason) || "";
+    return [String(e.seq), e.at, e.operation, e.action, e.user, e.purpose || "(none)", e.outcome + (why ? ": " + why : ""), String(n)];
   })));
 }
 
