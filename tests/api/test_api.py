@@ -252,6 +252,13 @@ def test_errors_are_problem_details_without_internals(api: Api) -> None:
                              headers={**api.headers(), "Content-Type": "application/json"})
     assert_problem(broken, 422, "invalid-input")
     assert_problem(api.get("/api/v1/review/no-such-pair"), 404, "not-found")
+    # NUL characters cannot be stored as text: refused in words wherever they come in
+    body = assert_problem(api.get("/api/v1/search?q=Crane&source=%00"), 422, "invalid-input")
+    assert body["problems"] == [{"field": "source", "message": "must not contain NUL characters"}]
+    assert_problem(api.get("/api/v1/entities/a%00b"), 422, "invalid-input")
+    assert_problem(api.get("/api/v1/me", purpose="INTELLIGENCE: nul %00 in the purpose"), 400, "purpose-required")
+    assert_problem(api.post("/api/v1/exports", json={"format": "csv", "ids": ["x"], "recipient": "CPS\x00"}), 422,
+                   "invalid-input")
     assert_problem(api.get("/api/v1/hotspots?month=2016-07"), 404, "not-found")
 
 

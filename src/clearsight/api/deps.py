@@ -15,7 +15,7 @@ from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from clearsight.bootstrap import Workspace
-from clearsight.errors import PermissionDenied, PurposeRequired
+from clearsight.errors import InvalidData, PermissionDenied, Problem, PurposeRequired
 from clearsight.governance.context import Context
 from clearsight.governance.tokens import authenticate
 from clearsight.graph import GraphCache
@@ -52,8 +52,17 @@ def current_user(
     return authenticate(svc.workspace.store, credentials.credentials if credentials else None, client="api")
 
 
+def plain_text_parameters(request: Request) -> None:
+    """Refuse NUL characters in the path and query (no store can keep them in text)."""
+    for name, value in [*request.path_params.items(), *request.query_params.multi_items()]:
+        if isinstance(value, str) and "\x00" in value:
+            raise InvalidData("invalid parameter", [Problem("must not contain NUL characters", field=name)])
+
+
 def _context(svc: Services, user: str, purpose: str | None) -> Context:
     raw = unquote(purpose) if purpose else None
+    if raw is not None and "\x00" in raw:
+        raise PurposeRequired("a purpose must not contain NUL characters")
     try:
         return svc.workspace.context(raw, user=user, client="api")
     except PermissionDenied as exc:
@@ -91,4 +100,13 @@ def purposeful_viewer(
     return ctx
 
 
-__all__ = ["PURPOSE_HEADER", "Services", "bearer", "current_user", "purposeful_viewer", "services", "viewer"]
+__all__ = [
+    "PURPOSE_HEADER",
+    "Services",
+    "bearer",
+    "current_user",
+    "plain_text_parameters",
+    "purposeful_viewer",
+    "services",
+    "viewer",
+]

@@ -15,9 +15,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
-from clearsight.api.deps import Services, purposeful_viewer, services, viewer
+from clearsight.api.deps import Services, plain_text_parameters, purposeful_viewer, services, viewer
 from clearsight.governance import service as audit_service
 from clearsight.governance.context import Context
 from clearsight.graph import (
@@ -34,7 +34,7 @@ from clearsight.patterns.store import load_events
 from clearsight.resolution import review as review_service
 from clearsight.search import profile, search
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(plain_text_parameters)])
 
 Viewer = Annotated[Context, Depends(purposeful_viewer)]
 AnyViewer = Annotated[Context, Depends(viewer)]
@@ -177,7 +177,27 @@ def review_show(
     return review_service.show(svc.workspace.governance, ctx, pair=pair, schema=schema).as_dict(detail=True)
 
 
-class DecisionIn(BaseModel):
+class _Body(BaseModel):
+    """A request body whose text holds no NUL characters (no store can keep them)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_text(cls, data: Any) -> Any:
+        def walk(value: Any) -> None:
+            if isinstance(value, str) and "\x00" in value:
+                raise ValueError("text must not contain NUL characters")
+            if isinstance(value, dict):
+                for v in value.values():
+                    walk(v)
+            elif isinstance(value, list):
+                for v in value:
+                    walk(v)
+
+        walk(data)
+        return data
+
+
+class DecisionIn(_Body):
     judgement: Literal["same", "not_same", "split"]
     reason: str = Field(min_length=1, max_length=2000, description="Why (stored and audited).")
     pair: str | None = Field(None, max_length=100, description="A pair id from the queue.")
@@ -219,7 +239,7 @@ def audit_verify(svc: Svc, ctx: Viewer) -> dict[str, Any]:
     return report.as_dict()
 
 
-class ExportIn(BaseModel):
+class ExportIn(_Body):
     format: Literal["graphml", "cytoscape", "anx", "csv", "xlsx"]
     recipient: str = Field(max_length=300, description="Who receives it: a person, organisation or system (LOG-3).")
     ids: list[str] | None = Field(None, max_length=10_000, description="Entity ids to chart.")
