@@ -96,6 +96,16 @@ def test_deactivating_a_user_or_removing_a_case_takes_effect_at_once(api: Api) -
     assert context.outcome == "denied" and "not assigned" in json.loads(context.details)["reason"]
 
 
+def test_signing_in_is_audited_and_an_expired_token_is_refused(api: Api) -> None:
+    assert api.get("/api/v1/me", user="viewer", purpose=None).status_code == 200
+    signin = entries(api.workspace, operation="security")[0]
+    assert (signin.action, signin.outcome, signin.user, signin.client) == ("auth.signin", "ok", "viewer", "api")
+    assert json.loads(signin.subjects) == [api.tokens["viewer"].split("_")[1]]
+    _, old = create_token(api.workspace.store, actor="analyst1", user="viewer", expires_at="2020-01-01T00:00:00Z")
+    assert_problem(api.client.get("/api/v1/me", headers={"Authorization": f"Bearer {old}"}), 401, "unauthenticated")
+    assert json.loads(entries(api.workspace, operation="security")[0].details)["reason"] == "expired token"
+
+
 def test_tokens_are_stored_hashed(api: Api) -> None:
     with api.workspace.store.connect() as conn:
         rows = conn.execute(select(t.api_tokens.c.id, t.api_tokens.c.secret_hash)).all()

@@ -59,6 +59,15 @@ def plain_text_parameters(request: Request) -> None:
             raise InvalidData("invalid parameter", [Problem("must not contain NUL characters", field=name)])
 
 
+def signed_in_user(
+    svc: Services = Depends(services),
+    credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
+) -> str:
+    """As :func:`current_user`, for the route a client signs in with: the success is audited too."""
+    return authenticate(svc.workspace.store, credentials.credentials if credentials else None, client="api",
+                        sign_in=True)
+
+
 def _context(svc: Services, user: str, purpose: str | None) -> Context:
     raw = unquote(purpose) if purpose else None
     if raw is not None and "\x00" in raw:
@@ -71,12 +80,12 @@ def _context(svc: Services, user: str, purpose: str | None) -> Context:
         raise
 
 
-def viewer(
+def signed_in_viewer(
     svc: Services = Depends(services),
-    user: str = Depends(current_user),
+    user: str = Depends(signed_in_user),
     purpose: str | None = Header(None, alias=PURPOSE_HEADER, description=PURPOSE_DESCRIPTION),
 ) -> Context:
-    """The request's Context; the purpose may be absent (routes that read no personal data)."""
+    """The Context of a sign-in (or a purpose check); the purpose may be absent."""
     return _context(svc, user, purpose)
 
 
@@ -108,5 +117,6 @@ __all__ = [
     "plain_text_parameters",
     "purposeful_viewer",
     "services",
-    "viewer",
+    "signed_in_user",
+    "signed_in_viewer",
 ]

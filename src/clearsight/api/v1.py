@@ -17,7 +17,13 @@ from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, model_validator
 
-from clearsight.api.deps import Services, plain_text_parameters, purposeful_viewer, services, viewer
+from clearsight.api.deps import (
+    Services,
+    plain_text_parameters,
+    purposeful_viewer,
+    services,
+    signed_in_viewer,
+)
 from clearsight.governance import service as audit_service
 from clearsight.governance.context import Context
 from clearsight.graph import (
@@ -37,7 +43,7 @@ from clearsight.search import profile, search
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(plain_text_parameters)])
 
 Viewer = Annotated[Context, Depends(purposeful_viewer)]
-AnyViewer = Annotated[Context, Depends(viewer)]
+SignedIn = Annotated[Context, Depends(signed_in_viewer)]
 Svc = Annotated[Services, Depends(services)]
 EntityId = Annotated[str, PathParam(min_length=1, max_length=200, description="A canonical or source entity id.")]
 Repeated = Annotated[list[str] | None, Query()]
@@ -54,9 +60,11 @@ EXPORT_SUFFIX = {"graphml": ".graphml", "cytoscape": ".cyjs", "anx": ".anx", "cs
 
 
 @router.get("/me", tags=["session"], summary="Who the token belongs to, and the purpose as understood")
-def me(ctx: AnyViewer) -> dict[str, Any]:
+def me(ctx: SignedIn) -> dict[str, Any]:
     """The caller's roles, clearance and groups; with a purpose header, the parsed purpose
-    (a malformed or unassigned purpose is refused here, before any data is read)."""
+    (a malformed or unassigned purpose is refused here, before any data is read).
+
+    Clients sign in with this route, so each successful call is a security event."""
     purpose = None
     if ctx.purpose is not None:
         p = ctx.purpose

@@ -64,7 +64,7 @@ def _security_event(conn: Connection, *, actor: str, action: str, outcome: str, 
         operation="security",
         action=action,
         user=actor,
-        purpose="ADMINISTRATION" if outcome == "ok" else "",
+        purpose="ADMINISTRATION" if action.startswith("token.") else "",
         component="governance.tokens",
         client=client,
         outcome=outcome,
@@ -119,8 +119,11 @@ def list_tokens(conn: Connection, user: str | None = None) -> list[TokenInfo]:
     return [_info(r) for r in conn.execute(q)]
 
 
-def authenticate(store: Store, raw: str | None, *, client: str = "api") -> str:
+def authenticate(store: Store, raw: str | None, *, client: str = "api", sign_in: bool = False) -> str:
     """The user a presented token belongs to; refuse (and audit) anything else.
+
+    With ``sign_in`` (a face starting a session) the successful use is audited too (LOG-11);
+    the requests that follow are audited by the operations they carry out.
 
     Raises:
         TokenRefused: no token, a malformed, unknown, wrong, expired or revoked
@@ -160,6 +163,10 @@ def authenticate(store: Store, raw: str | None, *, client: str = "api") -> str:
             _security_event(conn, actor=user, action="auth.token", outcome="denied",
                             subjects=[token_id] if token_id else [], details={"reason": reason}, client=client)
         raise TokenRefused(REFUSED)
+    if sign_in:
+        with store.begin() as conn:
+            _security_event(conn, actor=user, action="auth.signin", outcome="ok", subjects=[token_id],
+                            details={}, client=client)
     return user
 
 
