@@ -38,41 +38,31 @@ class Services:
     graphs: GraphCache
 
 
-def services(request: Request) -> Services:
+async def services(request: Request) -> Services:
     found = request.app.state.services
     assert isinstance(found, Services)
     return found
 
 
-def current_user(
-    svc: Services = Depends(services),
-    credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
-) -> str:
-    """The user whose token came with the request (refused and audited otherwise)."""
-    return authenticate(svc.workspace.store, credentials.credentials if credentials else None, client="api")
-
-
-def plain_text_parameters(request: Request) -> None:
+async def plain_text_parameters(request: Request) -> None:
     """Refuse NUL characters in the path and query (no store can keep them in text)."""
     for name, value in [*request.path_params.items(), *request.query_params.multi_items()]:
         if isinstance(value, str) and "\x00" in value:
             raise InvalidData("invalid parameter", [Problem("must not contain NUL characters", field=name)])
 
 
-def signed_in_user(
-    svc: Services = Depends(services),
-    credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
-) -> str:
-    """As :func:`current_user`, for the route a client signs in with: the success is audited too."""
-    return authenticate(svc.workspace.store, credentials.credentials if credentials else None, client="api",
-                        sign_in=True)
+def _context(svc: Services, credentials: HTTPAuthorizationCredentials | None, purpose: str | None, *,
+             sign_in: bool = False) -> Context:
+    """Authenticate the token, then build the Context from the users table and the purpose.
 
-
-def _context(svc: Services, user: str, purpose: str | None) -> Context:
+    One blocking function, so a request makes one trip to the thread pool for both.
+    """
+    user = authenticate(svc.workspace.store, credentials.credentials if credentials else None, client="api",
+                        sign_in=sign_in)
     raw = unquote(purpose) if purpose else None
-    if raw is not None and "\x00" in raw:
-        raise PurposeRequired("a purpose must not contain NUL characters")
     try:
+        if raw is not None and "\x00" in raw:
+            raise PurposeRequired("a purpose must not contain NUL characters")
         return svc.workspace.context(raw, user=user, client="api")
     except PermissionDenied as exc:
         svc.workspace.governance.log_refusal(Context(user=user, client="api"), "security", "api.context", "api",
@@ -82,20 +72,21 @@ def _context(svc: Services, user: str, purpose: str | None) -> Context:
 
 def signed_in_viewer(
     svc: Services = Depends(services),
-    user: str = Depends(signed_in_user),
+    credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
     purpose: str | None = Header(None, alias=PURPOSE_HEADER, description=PURPOSE_DESCRIPTION),
 ) -> Context:
-    """The Context of a sign-in (or a purpose check); the purpose may be absent."""
-    return _context(svc, user, purpose)
+    """The Context of a sign-in (or a purpose check), whose success is audited too (LOG-11);
+    the purpose may be absent."""
+    return _context(svc, credentials, purpose, sign_in=True)
 
 
 def purposeful_viewer(
     svc: Services = Depends(services),
-    user: str = Depends(current_user),
+    credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
     purpose: str | None = Header(None, alias=PURPOSE_HEADER, description=PURPOSE_DESCRIPTION),
 ) -> Context:
     """The request's Context with a lawful purpose; without one nothing is read (PUR-1, PUR-3)."""
-    ctx = _context(svc, user, purpose)
+    ctx = _context(svc, credentials, purpose)
     try:
         if ctx.purpose is None:
             raise PurposeRequired(
@@ -113,10 +104,8 @@ __all__ = [
     "PURPOSE_HEADER",
     "Services",
     "bearer",
-    "current_user",
     "plain_text_parameters",
     "purposeful_viewer",
     "services",
-    "signed_in_user",
     "signed_in_viewer",
 ]

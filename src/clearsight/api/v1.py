@@ -8,6 +8,7 @@ or deletes audit entries (LOG-6): the audit routes only read and verify.
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -40,7 +41,15 @@ from clearsight.patterns.store import load_events
 from clearsight.resolution import review as review_service
 from clearsight.search import profile, search
 
-router = APIRouter(prefix="/api/v1", dependencies=[Depends(plain_text_parameters)])
+
+class Json(JSONResponse):
+    """JSON rendered straight from the services' plain data (no per-field re-encoding)."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=False, allow_nan=False, default=str, separators=(",", ":")).encode("utf-8")
+
+
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(plain_text_parameters)], default_response_class=Json)
 
 Viewer = Annotated[Context, Depends(purposeful_viewer)]
 SignedIn = Annotated[Context, Depends(signed_in_viewer)]
@@ -60,7 +69,7 @@ EXPORT_SUFFIX = {"graphml": ".graphml", "cytoscape": ".cyjs", "anx": ".anx", "cs
 
 
 @router.get("/me", tags=["session"], summary="Who the token belongs to, and the purpose as understood")
-def me(ctx: SignedIn) -> dict[str, Any]:
+def me(ctx: SignedIn) -> Json:
     """The caller's roles, clearance and groups; with a purpose header, the parsed purpose
     (a malformed or unassigned purpose is refused here, before any data is read).
 
@@ -69,8 +78,8 @@ def me(ctx: SignedIn) -> dict[str, Any]:
     if ctx.purpose is not None:
         p = ctx.purpose
         purpose = {"text": str(p), "case": p.case, "code": p.code, "audit": p.is_audit, "law_enforcement": p.is_law_enforcement}
-    return {"user": ctx.user, "roles": sorted(ctx.roles), "clearance": ctx.clearance, "groups": sorted(ctx.groups),
-            "caveats": sorted(ctx.caveats), "purpose": purpose}
+    return Json({"user": ctx.user, "roles": sorted(ctx.roles), "clearance": ctx.clearance, "groups": sorted(ctx.groups),
+                 "caveats": sorted(ctx.caveats), "purpose": purpose})
 
 
 @router.get("/search", tags=["search"], summary="Search people, objects, places and events you may see")
@@ -85,16 +94,16 @@ def search_route(
     area: Annotated[str | None, Query(max_length=32)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 20,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> dict[str, Any]:
+) -> Json:
     ws = svc.workspace
     res = search(ws.governance, ctx, q, schema=schema, source=source, since=since, until=until, area=area,
                  limit=limit, offset=offset)
-    return res.as_dict()
+    return Json(res.as_dict())
 
 
 @router.get("/entities/{entity_id}", tags=["search"], summary="An entity's values with sources, links and timeline")
-def profile_route(svc: Svc, ctx: Viewer, entity_id: EntityId) -> dict[str, Any]:
-    return profile(svc.workspace.governance, ctx, entity_id).as_dict()
+def profile_route(svc: Svc, ctx: Viewer, entity_id: EntityId) -> Json:
+    return Json(profile(svc.workspace.governance, ctx, entity_id).as_dict())
 
 
 @router.get("/entities/{entity_id}/neighbours", tags=["graph"], summary="The network around an entity")
@@ -107,11 +116,11 @@ def neighbours_route(
     node_schema: Repeated = None,
     since: Annotated[str | None, Query(max_length=32)] = None,
     until: Annotated[str | None, Query(max_length=32)] = None,
-) -> dict[str, Any]:
+) -> Json:
     """Nodes and edges (each edge with its links), and the same as a Cytoscape.js document."""
     net = neighbours(svc.workspace.governance, ctx, entity_id, hops=hops, link_schemas=schema, node_schemas=node_schema,
                      since=since, until=until, cache=svc.graphs)
-    return {**net.as_dict(), "cytoscape": cytoscape_document(net.nodes, net.edges, net.marking)}
+    return Json({**net.as_dict(), "cytoscape": cytoscape_document(net.nodes, net.edges, net.marking)})
 
 
 @router.get("/paths", tags=["graph"], summary="How two entities are linked, with the evidence of each link")
@@ -122,9 +131,9 @@ def path_route(
     end: Annotated[str, Query(alias="to", min_length=1, max_length=200)],
     k: Annotated[int, Query(ge=1, le=20)] = 1,
     schema: Repeated = None,
-) -> dict[str, Any]:
+) -> Json:
     res = path(svc.workspace.governance, ctx, start, end, k=k, link_schemas=schema, cache=svc.graphs)
-    return res.as_dict()
+    return Json(res.as_dict())
 
 
 @router.get("/graph/measures", tags=["graph"], summary="Degree, betweenness and PageRank")
@@ -133,8 +142,8 @@ def measures_route(
     ctx: Viewer,
     top: Annotated[int, Query(ge=1, le=1000)] = 20,
     node_schema: Repeated = None,
-) -> dict[str, Any]:
-    return network_measures(svc.workspace.governance, ctx, top=top, node_schemas=node_schema, cache=svc.graphs).as_dict()
+) -> Json:
+    return Json(network_measures(svc.workspace.governance, ctx, top=top, node_schemas=node_schema, cache=svc.graphs).as_dict())
 
 
 @router.get("/graph/communities", tags=["graph"], summary="Communities, key players and brokers")
@@ -143,9 +152,9 @@ def communities_route(
     ctx: Viewer,
     node_schema: Repeated = None,
     min_size: Annotated[int, Query(ge=1, le=100_000)] = 3,
-) -> dict[str, Any]:
+) -> Json:
     rep = network_communities(svc.workspace.governance, ctx, node_schemas=node_schema, min_size=min_size, cache=svc.graphs)
-    return rep.as_dict()
+    return Json(rep.as_dict())
 
 
 @router.get("/hotspots", tags=["patterns"], summary="Hot and cold spots as GeoJSON",
@@ -157,12 +166,12 @@ def hotspots_route(
     crime_type: Repeated = None,
     cell: Annotated[float, Query(ge=50, le=5000, description="Cell size in metres.")] = 250.0,
     permutations: Annotated[int, Query(ge=9, le=9999)] = 199,
-) -> JSONResponse:
+) -> Json:
     """Getis-Ord Gi* cells (FDR-controlled) with counts, in WGS84, marked with the highest
     marking of the events used (ACC-4)."""
     events = load_events(svc.workspace.governance, ctx, crime_types=crime_type, months=month, action="patterns.hotspots")
     layer = hotspot_layer(events, crime_types=crime_type, months=month, cell_size=cell, permutations=permutations)
-    return JSONResponse(layer, media_type=GEOJSON)
+    return Json(layer, media_type=GEOJSON)
 
 
 @router.get("/review", tags=["review"], summary="Pairs waiting for a decision, most likely first")
@@ -171,8 +180,8 @@ def review_list(
     ctx: Viewer,
     schema: Annotated[str, Query(max_length=64)] = "Person",
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-) -> list[dict[str, Any]]:
-    return [i.as_dict() for i in review_service.queue(svc.workspace.governance, ctx, schema=schema, limit=limit)]
+) -> Json:
+    return Json([i.as_dict() for i in review_service.queue(svc.workspace.governance, ctx, schema=schema, limit=limit)])
 
 
 @router.get("/review/{pair}", tags=["review"], summary="A pair: both records, the waterfall and any judgements")
@@ -181,8 +190,8 @@ def review_show(
     ctx: Viewer,
     pair: Annotated[str, PathParam(min_length=1, max_length=100)],
     schema: Annotated[str, Query(max_length=64)] = "Person",
-) -> dict[str, Any]:
-    return review_service.show(svc.workspace.governance, ctx, pair=pair, schema=schema).as_dict(detail=True)
+) -> Json:
+    return Json(review_service.show(svc.workspace.governance, ctx, pair=pair, schema=schema).as_dict(detail=True))
 
 
 class _Body(BaseModel):
@@ -216,10 +225,10 @@ class DecisionIn(_Body):
 
 @router.post("/review/decisions", tags=["review"], summary="Record a decision on a pair; it overrides the model",
              status_code=201)
-def review_decide(svc: Svc, ctx: Viewer, body: DecisionIn) -> dict[str, Any]:
+def review_decide(svc: Svc, ctx: Viewer, body: DecisionIn) -> Json:
     d = review_service.decide(svc.workspace.governance, ctx, judgement=body.judgement, reason=body.reason,
                               pair=body.pair, left_id=body.left, right_id=body.right, schema=body.schema_name)
-    return d.as_dict()
+    return Json(d.as_dict(), status_code=201)
 
 
 @router.get("/audit/log", tags=["audit"],
@@ -234,17 +243,17 @@ def audit_log(
     until: Annotated[str | None, Query(max_length=32)] = None,
     entity: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-) -> list[dict[str, Any]]:
+) -> Json:
     entries = audit_service.read_log(svc.workspace.governance, ctx, user=by, purpose=purpose_contains,
                                      operation=operation, since=since, until=until, entity=entity, limit=limit)
-    return [e.as_dict() for e in entries]
+    return Json([e.as_dict() for e in entries])
 
 
 @router.get("/audit/verify", tags=["audit"], summary="Recompute the hash chain and Merkle tree of the audit log")
-def audit_verify(svc: Svc, ctx: Viewer) -> dict[str, Any]:
+def audit_verify(svc: Svc, ctx: Viewer) -> Json:
     ws = svc.workspace
     report = audit_service.verify(ws.governance, ctx, signing_key=ws.settings.signing_key_path)
-    return report.as_dict()
+    return Json(report.as_dict())
 
 
 class ExportIn(_Body):
