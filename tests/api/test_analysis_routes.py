@@ -54,9 +54,11 @@ def test_the_review_queue_through_the_api(api: Api) -> None:
     assert queue.status_code == 200, queue.text
     items = queue.json()
     assert items and items[0]["waterfall"] and "assessment" in items[0]["note"]
+    assert all(i["marking"].startswith("OFFICIAL") for i in items)
     pair = items[0]["pair"]
     shown = api.get(f"/api/v1/review/{pair}").json()
     assert shown["pair"] == pair and shown["status"] and shown["judgements"] == []
+    assert shown["marking"] == items[0]["marking"]
     no_reason = api.post("/api/v1/review/decisions", json={"judgement": "same", "pair": pair, "reason": ""})
     assert no_reason.status_code == 422
     bad = api.post("/api/v1/review/decisions", json={"judgement": "perhaps", "pair": pair, "reason": "unsure"})

@@ -434,16 +434,19 @@ async function loadReview() {
   const items = await api("/review" + query({ limit: 50 }));
   const out = clear($("review-body"));
   if (!items.length) { out.append(el("p", { text: "No pairs are waiting for a decision." })); return; }
-  out.append(table(["Pair", "Probability", "Left", "Right", ""], items.map((i) => [
-    i.pair.slice(0, 12), i.probability.toFixed(3), short(i.left), short(i.right),
-    el("button", { type: "button", class: "secondary", onclick: () => attempt(() => showPair(i.pair)) }, "Review")])));
+  const top = items.map((i) => i.marking).sort((a, b) => tierOf(b) - tierOf(a))[0];
+  out.append(marking(top));
+  out.append(table(["Pair", "Probability", "Left", "Right", "Marking", ""], items.map((i) => [
+    i.pair.slice(0, 12), i.probability.toFixed(3), short(i.left), short(i.right), i.marking,
+    el("button", { type: "button", class: "secondary", onclick: () => attempt(() => showPair(i.pair)) }, "Review")])),
+  marking(top));
 }
 
 async function showPair(pair) {
   const item = await api("/review/" + encodeURIComponent(pair));
   const out = clear($("review-body"));
   const props = [...new Set([...Object.keys(item.left), ...Object.keys(item.right)])].sort();
-  out.append(el("h3", { text: "Pair " + item.pair + " \u00b7 probability " + item.probability.toFixed(4) + " \u00b7 " + item.status }),
+  out.append(marking(item.marking), el("h3", { text: "Pair " + item.pair + " \u00b7 probability " + item.probability.toFixed(4) + " \u00b7 " + item.status }),
     table(["Property", item.left_id.slice(0, 12), item.right_id.slice(0, 12)], props.map((p) => [p, (item.left[p] || []).join(", "), (item.right[p] || []).join(", ")])),
     el("h3", { text: "What each comparison contributed (match weight)" }),
     table(["Comparison", "Level", "Weight"], item.waterfall.map(([n, l, w]) => [n, l, (w >= 0 ? "+" : "") + w.toFixed(2)])),
@@ -455,7 +458,7 @@ async function showPair(pair) {
       el("button", { type: "submit", value: "same" }, "Same person"),
       el("button", { type: "submit", value: "not_same", class: "secondary" }, "Not the same"),
       el("button", { type: "button", class: "link", onclick: () => attempt(loadReview) }, "Back to the queue")));
-  out.append(form);
+  out.append(form, marking(item.marking));
 }
 
 async function decide(pair, judgement, reason) {
