@@ -150,6 +150,13 @@ def test_an_analyst_works_a_case_in_the_browser(server: tuple[str, str], tmp_pat
         fred.focus()
         page.keyboard.press("Enter")
         expect(page.locator("#network-side")).to_contain_text("Fred Lowe")
+        # a connection's evidence is reachable from the keyboard too
+        page.locator("#network-side button", has_text="Victor Crane").focus()
+        page.keyboard.press("Enter")
+        expect(page.locator("#network-side")).to_contain_text("Association")
+        expect(page.locator("#network-side h3")).to_have_text("Fred Lowe \u2013 Victor Crane")
+        fred.focus()
+        page.keyboard.press("Enter")
         before = nodes.count()
         page.click("#network-side >> text=Expand from here")
         expect(page.locator("#network-body svg g.node[aria-label^='Leon Marsh']")).to_be_visible()

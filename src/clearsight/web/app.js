@@ -344,7 +344,10 @@ function fillSide(side) {
         el("button", { type: "button", onclick: () => attempt(() => expandNetwork(p.id, false)) }, "Expand from here"),
         el("button", { type: "button", class: "secondary", onclick: () => attempt(() => openProfile(p.id)) }, "Open profile")));
     const links = [...g.edges.values()].filter((e) => e.source === p.id || e.target === p.id);
-    side.append(el("p", { text: links.length + " connection(s) shown." }));
+    const other = (e) => (g.nodes.get(e.source === p.id ? e.target : e.source) || { label: "?" }).label;
+    side.append(el("p", { text: links.length + " connection(s) shown; choose one for its evidence:" }),
+      el("ul", { class: "evidence" }, links.map((e) => el("li", {},
+        el("button", { type: "button", class: "link", onclick: () => { g.selected = e.key; drawNetwork(); } }, other(e) + " (" + e.label + ")")))));
     return;
   }
   const e = g.edges.get(g.selected);
