@@ -6,10 +6,13 @@ import typer
 from rich.table import Table
 
 from clearsight.cli.common import err, state
+from clearsight.governance import tokens as token_svc
 from clearsight.governance import users as svc
 
 users_app = typer.Typer(help="Users, roles and clearances (administrators).", no_args_is_help=True)
 cases_app = typer.Typer(help="Cases and who is assigned to them.", no_args_is_help=True)
+tokens_app = typer.Typer(help="API bearer tokens: issue, list, revoke (administrators).", no_args_is_help=True)
+users_app.add_typer(tokens_app, name="token")
 
 
 def _split(text: str | None) -> list[str] | None:
@@ -106,3 +109,47 @@ def assign(
     actor = _require_admin(ctx)
     svc.set_case_member(state(ctx).workspace().store, actor=actor, reference=reference, user=user, member=not remove)
     err.print(("Removed " if remove else "Assigned ") + f"{user} " + ("from " if remove else "to ") + reference)
+
+
+@tokens_app.command("create")
+def create_token(
+    ctx: typer.Context,
+    user: str = typer.Argument(..., help="The user the token acts as."),
+    label: str = typer.Option("", "--label", help="What the token is for, e.g. 'web workspace, desk 4'."),
+    expires: str | None = typer.Option(None, "--expires", help="UTC expiry time (ISO 8601), e.g. 2026-12-31T00:00:00Z."),
+) -> None:
+    """Issue an API token for a user; the token is printed once, on stdout, and stored only hashed.
+
+    Example: clearsight users token create jdoe --label 'web workspace'
+    """
+    actor = _require_admin(ctx)
+    info, token = token_svc.create_token(state(ctx).workspace().store, actor=actor, user=user, label=label,
+                                         expires_at=expires)
+    err.print(f"Issued token {info.id} for {info.user}. Keep it now: it cannot be shown again.")
+    typer.echo(token)
+
+
+@tokens_app.command("list")
+def list_tokens(
+    ctx: typer.Context,
+    user: str | None = typer.Option(None, "--user", help="Only this user's tokens."),
+) -> None:
+    """List tokens (ids, users, state); secrets are never shown."""
+    _require_admin(ctx)
+    with state(ctx).workspace().store.begin() as conn:
+        rows = token_svc.list_tokens(conn, user)
+    table = Table(show_edge=False)
+    for col in ("id", "user", "label", "created (UTC)", "by", "expires", "state"):
+        table.add_column(col)
+    for tk in rows:
+        status = f"revoked {tk.revoked_at} by {tk.revoked_by}" if tk.revoked_at else ("active" if tk.active else "expired")
+        table.add_row(tk.id, tk.user, tk.label, tk.created_at, tk.created_by, tk.expires_at or "", status)
+    err.print(table)
+
+
+@tokens_app.command("revoke")
+def revoke_token(ctx: typer.Context, token_id: str = typer.Argument(..., help="The token id (from 'users token list').")) -> None:
+    """Revoke a token: it is refused from the next request on."""
+    actor = _require_admin(ctx)
+    info = token_svc.revoke_token(state(ctx).workspace().store, actor=actor, token_id=token_id)
+    err.print(f"Revoked token {info.id} of {info.user}.")

@@ -153,8 +153,7 @@ def list_(
     ws = state(ctx).workspace()
     items = review_service.queue(ws.governance, ws.context(purpose), schema=schema, limit=limit)
     if as_json:
-        print_json([{"pair": i.pair.id, "probability": i.pair.match_probability, "weight": i.pair.match_weight,
-                     "left": i.left, "right": i.right, "waterfall": i.waterfall(), "note": i.note} for i in items])
+        print_json([i.as_dict() for i in items])
         return
     table = Table(show_edge=False, title="Pairs to review (scores are assessments, not facts)")
     for col in ("pair", "probability", "weight", "left", "right"):
@@ -179,10 +178,7 @@ def show(
     ws = state(ctx).workspace()
     item = review_service.show(ws.governance, ws.context(purpose), pair=pair, schema=schema)
     if as_json:
-        print_json({"pair": item.pair.id, "left_id": item.pair.left_id, "right_id": item.pair.right_id,
-                    "probability": item.pair.match_probability, "weight": item.pair.match_weight, "status": item.pair.status,
-                    "model_version": item.pair.model_version, "left": item.left, "right": item.right,
-                    "waterfall": item.waterfall(), "judgements": [j.__dict__ for j in item.judgements], "note": item.note})
+        print_json(item.as_dict(detail=True))
         return
     err.print(f"[bold]Pair {item.pair.id}[/bold]  status {item.pair.status}, probability {item.pair.match_probability:.4f}, "
               f"weight {item.pair.match_weight:.2f}, model {item.pair.model_version}")

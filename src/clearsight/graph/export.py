@@ -93,8 +93,9 @@ def _write_xml(path: Path, root: ET.Element, marking: Marking) -> None:
     path.write_text(f'<?xml version="1.0" encoding="UTF-8"?>\n{comment}\n{body}\n', encoding="utf-8")
 
 
-def _cytoscape(path: Path, nodes: list[dict[str, Any]], edges: list[dict[str, Any]], marking: Marking) -> None:
-    doc = {
+def cytoscape_document(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], marking: Marking) -> dict[str, Any]:
+    """A chart as a Cytoscape.js JSON document, its marking in ``data`` (ACC-4)."""
+    return {
         "format_version": "1.0",
         "generated_by": "clearsight",
         "data": {"name": "Clearsight chart", "marking": marking.label(), "marking_detail": marking.as_dict()},
@@ -109,6 +110,10 @@ def _cytoscape(path: Path, nodes: list[dict[str, Any]], edges: list[dict[str, An
             ],
         },
     }
+
+
+def _cytoscape(path: Path, nodes: list[dict[str, Any]], edges: list[dict[str, Any]], marking: Marking) -> None:
+    doc = cytoscape_document(nodes, edges, marking)
     path.write_text(json.dumps(doc, indent=2, ensure_ascii=False), encoding="utf-8")
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from clearsight.errors import NotFound
 from clearsight.governance.markings import Marking
 from clearsight.patterns.allocate import (
     DEFAULT_MIN_PATROLS,
@@ -34,7 +35,7 @@ from clearsight.patterns.export import cells_geojson, write_csv, write_geojson
 from clearsight.patterns.forecast import ModelName, make_forecast
 from clearsight.patterns.gistar import WeightKind
 from clearsight.patterns.grid import CellShape, StudyArea, cell_union, hull
-from clearsight.patterns.hotspots import find_hotspots
+from clearsight.patterns.hotspots import HotspotResult, find_hotspots
 from clearsight.patterns.kde import Kernel
 from clearsight.patterns.knox import DEFAULT_SPACE_BANDS, DEFAULT_TIME_BANDS, knox_test
 from clearsight.patterns.maps import (
@@ -114,6 +115,37 @@ def _csv(frame: pd.DataFrame, path: Path, mark: Marking) -> Path:
     return write_csv(frame.assign(product_marking=mark.label()), path)
 
 
+def _hotspot_geojson(res: HotspotResult, mark: Marking) -> dict[str, Any]:
+    """The hotspot cells as GeoJSON, with the product's marking and the explanation."""
+    return cells_geojson(
+        res.tessellation, res.cell_index,
+        res.cells.drop(columns=["x", "y", "lon", "lat"]),
+        {**_marking_meta(mark), "explanation": res.explanation.to_dict(), "figures": res.figures()},
+    )
+
+
+def hotspot_layer(
+    events: EventSet,
+    *,
+    crime_types: Sequence[str] | None = None,
+    months: Sequence[str] | None = None,
+    cell_size: float = 250.0,
+    permutations: int = 999,
+    alpha: float = 0.05,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Hotspots as one GeoJSON layer (no files): cells with counts, Gi* and category.
+
+    The layer carries the highest marking of its events (ACC-4), the explanation and the
+    headline figures as top-level members.
+    """
+    chosen = select_events(events, crime_types=crime_types, months=months)
+    if not chosen.n:
+        raise NotFound("no located events match these filters (events without coordinates cannot be mapped)")
+    res = find_hotspots(chosen, cell_size=cell_size, permutations=permutations, alpha=alpha, seed=seed)
+    return _hotspot_geojson(res, chosen.product_marking())
+
+
 def run_hotspots(
     events: EventSet,
     out_dir: str | Path,
@@ -147,14 +179,7 @@ def run_hotspots(
     expl = res.explanation.to_dict()
     files = [
         _csv(res.cells, out / "hotspot_cells.csv", mark),
-        write_geojson(
-            cells_geojson(
-                res.tessellation, res.cell_index,
-                res.cells.drop(columns=["x", "y", "lon", "lat"]),
-                {**_marking_meta(mark), "explanation": expl},
-            ),
-            out / "hotspot_cells.geojson",
-        ),
+        write_geojson(_hotspot_geojson(res, mark), out / "hotspot_cells.geojson"),
         plot_cells(
             res.tessellation, res.cell_index, res.cells["count"].to_numpy(float),
             out / "hotspot_counts.png",

@@ -19,6 +19,7 @@ from clearsight.errors import Conflict, InvalidData, NotFound, Problem
 from clearsight.governance import audit
 from clearsight.governance.context import Context
 from clearsight.governance.gateway import Governance, Operation
+from clearsight.governance.markings import Marking, combine
 from clearsight.resolution.cluster import ClusterChange
 from clearsight.resolution.model import ASSESSMENT_NOTE
 from clearsight.resolution.service import (
@@ -51,6 +52,17 @@ class ReviewItem:
     right: dict[str, list[str]] = field(default_factory=dict)
     judgements: list[rs.JudgementRecord] = field(default_factory=list)
     note: str = ASSESSMENT_NOTE
+    marking: str = "OFFICIAL"
+
+    def as_dict(self, *, detail: bool = False) -> dict[str, Any]:
+        """The item as the faces show it; ``detail`` adds the pair's ids, status and judgements."""
+        out: dict[str, Any] = {"pair": self.pair.id, "probability": self.pair.match_probability,
+                               "weight": self.pair.match_weight, "left": self.left, "right": self.right,
+                               "waterfall": self.waterfall(), "note": self.note, "marking": self.marking}
+        if detail:
+            out.update(left_id=self.pair.left_id, right_id=self.pair.right_id, status=self.pair.status,
+                       model_version=self.pair.model_version, judgements=[j.__dict__ for j in self.judgements])
+        return out
 
     def waterfall(self) -> list[tuple[str, str, float]]:
         """(comparison, level, match weight) rows, the prior first."""
@@ -77,12 +89,25 @@ class Decision:
     changes: list[ClusterChange]
     undone: bool = False
 
+    def as_dict(self) -> dict[str, Any]:
+        return {"judgement_id": self.judgement_id, "judgement": self.judgement, "left_id": self.left_id,
+                "right_id": self.right_id, "undone": self.undone, "changes": [c.__dict__ for c in self.changes]}
 
-def _values(op: Operation, ids: Sequence[str]) -> dict[str, dict[str, list[str]]]:
+
+def _values(op: Operation, ids: Sequence[str]) -> tuple[dict[str, dict[str, list[str]]], dict[str, set[str]]]:
+    """The shown values of each record, and the markings of those values."""
     out: dict[str, dict[str, list[str]]] = {i: {} for i in ids}
+    marks: dict[str, set[str]] = {i: set() for i in ids}
     for s in op.statements(ids, props=list(SHOWN)):
         out[s.entity_id].setdefault(s.prop, []).append(s.value)
-    return out
+        marks[s.entity_id].add(s.marking_id)
+    return out, marks
+
+
+def _pair_marking(op: Operation, marks: dict[str, set[str]], *ids: str) -> str:
+    """The marking of what is shown of a pair: the highest of both records' values (ACC-4)."""
+    found = [op.marking(m) for i in ids for m in sorted(marks.get(i, ()))]
+    return combine(found).label() if found else Marking().label()
 
 
 def queue(gov: Governance, ctx: Context, *, schema: str = "Person", limit: int = 50) -> list[ReviewItem]:
@@ -90,9 +115,10 @@ def queue(gov: Governance, ctx: Context, *, schema: str = "Person", limit: int =
     spec_for(schema)
     with gov.operation(ctx, "consultation", f"review.{schema}.list", component="resolution") as op:
         pairs = op.run(rs.pairs, schema=schema, status="review", exclude_judged=True, limit=limit)
-        values = _values(op, sorted({i for p in pairs for i in (p.left_id, p.right_id)}))
+        values, marks = _values(op, sorted({i for p in pairs for i in (p.left_id, p.right_id)}))
         op.note(schema=schema, shown=len(pairs))
-    return [ReviewItem(pair=p, left=values.get(p.left_id, {}), right=values.get(p.right_id, {})) for p in pairs]
+        return [ReviewItem(pair=p, left=values.get(p.left_id, {}), right=values.get(p.right_id, {}),
+                           marking=_pair_marking(op, marks, p.left_id, p.right_id)) for p in pairs]
 
 
 def show(gov: Governance, ctx: Context, *, pair: str, schema: str = "Person") -> ReviewItem:
@@ -101,13 +127,15 @@ def show(gov: Governance, ctx: Context, *, pair: str, schema: str = "Person") ->
         found = op.run(rs.pair, pair_id=pair)
         if found is None:
             raise NotFound(f"no scored pair {pair!r}")
-        values = _values(op, [found.left_id, found.right_id])
+        values, marks = _values(op, [found.left_id, found.right_id])
+        marking = _pair_marking(op, marks, found.left_id, found.right_id)
         judged = [
             j
             for j in op.run(rs.judgements, schema=found.schema, live=False, entity_ids=[found.left_id, found.right_id])
             if {j.left_id, j.right_id} == {found.left_id, found.right_id} or j.judgement == "split"
         ]
-    return ReviewItem(pair=found, left=values.get(found.left_id, {}), right=values.get(found.right_id, {}), judgements=judged)
+    return ReviewItem(pair=found, left=values.get(found.left_id, {}), right=values.get(found.right_id, {}), judgements=judged,
+                      marking=marking)
 
 
 def _region(op: Operation, spec: ResolutionSpec, seeds: Sequence[str]) -> set[str]:

@@ -29,6 +29,7 @@ from clearsight.errors import InvalidData, Problem
 from clearsight.governance.audit import encode_field
 from clearsight.governance.context import Context
 from clearsight.governance.gateway import Governance, Operation
+from clearsight.governance.markings import Marking, combine
 from clearsight.ontology import load_model
 from clearsight.search import keys as k
 from clearsight.search.captions import captions as caption_map
@@ -71,10 +72,12 @@ class SearchHit:
     reasons: tuple[Reason, ...]
     members: tuple[str, ...]
     sources: tuple[str, ...]
+    marking: str = "OFFICIAL"
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
+            "marking": self.marking,
             "schema": self.schema,
             "caption": self.caption,
             "score": self.score,
@@ -94,10 +97,12 @@ class SearchResults:
     facets: dict[str, dict[str, int]]
     index: dict[str, Any] = field(default_factory=dict)
     limits: str = LIMITS
+    marking: str = "OFFICIAL"
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "query": self.query,
+            "marking": self.marking,
             "total": self.total,
             "hits": [h.as_dict() for h in self.hits],
             "facets": self.facets,
@@ -282,6 +287,12 @@ def _apply_filters(
     return out
 
 
+def _marking_of(op: Operation, members: Sequence[Any]) -> Marking:
+    """The highest marking of a hit's visible member records (ACC-4)."""
+    marks = [op.marking(m.marking_id) for m in members]
+    return combine(marks) if marks else Marking()
+
+
 def search(
     gov: Governance,
     ctx: Context,
@@ -341,6 +352,7 @@ def search(
                 facets["source"][src] = facets["source"].get(src, 0) + 1
         facets = {name: dict(sorted(v.items())) for name, v in facets.items()}
         page: list[SearchHit] = []
+        hit_marks: dict[str, Marking] = {}
         for cid in page_ids:
             hit = hits[cid]
             reasons = sorted(hit.reasons.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -356,6 +368,7 @@ def search(
                     ),
                     members=tuple(m.entity_id for m in members.get(cid, [])),
                     sources=tuple(sorted({m.source for m in members.get(cid, [])})),
+                    marking=hit_marks.setdefault(cid, _marking_of(op, members.get(cid, []))).label(),
                 )
             )
         op.record(page_ids)
@@ -371,7 +384,9 @@ def search(
             },
             index=index["refreshed"],
         )
-    return SearchResults(query=query, total=len(ranked), hits=tuple(page), facets=facets, index=index)
+    page_marking = combine(hit_marks.values()) if hit_marks else Marking()
+    return SearchResults(query=query, total=len(ranked), hits=tuple(page), facets=facets, index=index,
+                         marking=page_marking.label())
 
 
 __all__ = ["Reason", "SearchHit", "SearchResults", "refresh_index", "search"]

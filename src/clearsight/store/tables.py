@@ -68,6 +68,23 @@ users = Table(
     Column("created_at", TIME, nullable=False),
 )
 
+#: bearer tokens for the API: only a SHA-256 of the secret part is kept; revoking sets
+#: revoked_at (rows are never deleted, so every token ever issued can be accounted for)
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("user", String(64), ForeignKey("users.name"), nullable=False),
+    Column("secret_hash", String(64), nullable=False),
+    Column("label", String(200), nullable=False, server_default=""),
+    Column("created_at", TIME, nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("expires_at", TIME, nullable=True),
+    Column("revoked_at", TIME, nullable=True),
+    Column("revoked_by", String(64), nullable=True),
+    Index("ix_api_tokens_user", "user"),
+)
+
 cases = Table(
     "cases",
     metadata,
@@ -368,6 +385,7 @@ APPEND_ONLY_TABLES = ("audit_log", "audit_nodes")
 
 __all__ = [
     "APPEND_ONLY_TABLES",
+    "api_tokens",
     "audit_log",
     "audit_nodes",
     "case_members",
