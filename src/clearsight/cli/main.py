@@ -37,6 +37,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str, bool]] = {
     "graph": ("clearsight.cli.graph", "app", True),
     "patterns": ("clearsight.cli.patterns", "app", True),
     "demo": ("clearsight.cli.demo", "app", True),
+    "oversight": ("clearsight.cli.oversight", "app", True),
 }
 
 
