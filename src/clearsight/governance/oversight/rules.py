@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from clearsight.governance.audit import AuditEntry
@@ -31,6 +32,7 @@ def parse_at(at: str) -> datetime:
     return datetime.strptime(at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
+@lru_cache(maxsize=65536)
 def name_key(name: str) -> str:
     """Word order and case do not matter: 'SMITH John' and 'John Smith' compare equal."""
     return " ".join(sorted(w for w in "".join(c if c.isalnum() else " " for c in name.casefold()).split()))

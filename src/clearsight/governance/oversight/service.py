@@ -209,7 +209,7 @@ def _proofs(conn: Connection, seqs: Iterable[int], signing_key: Path) -> tuple[d
     key = integrity.ensure_signing_key(signing_key)
     sth = integrity.checkpoint(conn, key)
     pub = key.public_key()
-    proofs = {str(s): integrity.inclusion(conn, s, head=sth, public_key=pub) for s in sorted(set(seqs))}
+    proofs = {str(s): doc for s, doc in integrity.inclusions(conn, list(seqs), head=sth, public_key=pub).items()}
     return sth.to_dict(), proofs
 
 
