@@ -37,7 +37,7 @@ from clearsight.settings import load_settings
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 PURPOSE = "AUDIT-DISCIPLINE: benchmark of the misuse scan"
-console = Console()
+console = Console(width=160)
 
 
 def run(db_url: str, folder: Path, entries: int, people: int) -> dict[str, float]:

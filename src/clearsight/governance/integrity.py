@@ -11,7 +11,7 @@ documents that :mod:`clearsight.governance.verifier` checks with no database acc
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,8 @@ from clearsight.governance.audit import GENESIS, SEP, SqlNodeStore, get_entry
 from clearsight.store import tables as t
 
 LOG_ID = "clearsight-audit"
+#: inclusion proofs whose tree nodes are fetched in one query
+_PROOFS_PER_FETCH = 16
 
 
 @dataclass
@@ -200,12 +202,17 @@ def inclusions(conn: Connection, seqs: Sequence[int], *, head: treehead.SignedTr
         if seq > size:
             raise NotFound(f"entry {seq} is newer than the tree head of size {size}")
 
-    def work(s: merkle.NodeStore) -> None:
-        for seq in entries:
-            merkle.inclusion_proof(s, seq - 1, size)
-        merkle.root(s, size)
+    def work(chunk: list[int]) -> Callable[[merkle.NodeStore], None]:
+        def run(s: merkle.NodeStore) -> None:
+            for seq in chunk:
+                merkle.inclusion_proof(s, seq - 1, size)
+            merkle.root(s, size)
+        return run
 
-    audit.warm(store, work)
+    # a few entries per prefetch: SQLite caps the depth of one query's OR of node keys
+    ordered = sorted(entries)
+    for i in range(0, len(ordered), _PROOFS_PER_FETCH):
+        audit.warm(store, work(ordered[i:i + _PROOFS_PER_FETCH]))
     root = merkle.root(store, size)
     if head is not None and head.head.root_bytes != root:
         raise IntegrityError("the stored tree does not match the given tree head")
