@@ -414,3 +414,39 @@ def test_cli_scan_alerts_show_close_and_report(world: World, tmp_path: Path) -> 
     assert code != 0
     code, _ = run("report", "2026-W99")
     assert code != 0
+
+
+def test_windowed_rules_see_entries_from_earlier_scans(world: World) -> None:
+    for day in range(2):
+        world.view("pc_adams", "s6", INTEL, MONDAY + timedelta(days=day))
+    assert world.scan().alerts == ()
+    for day in range(2, 4):
+        world.view("pc_adams", "s6", INTEL, MONDAY + timedelta(days=day))
+    (alert,) = world.scan().alerts
+    assert alert.rule == "repeat_views" and len(alert.seqs) == 4
+    assert alert.subjects == ({"id": world.recs["s6"].id, "schema": "Person"},)
+    # a fifth view inside the same window does not raise the alert again
+    world.view("pc_adams", "s6", INTEL, MONDAY + timedelta(days=4))
+    assert world.scan().alerts == ()
+    # a fresh run of views well after the window does
+    for day in range(14, 18):
+        world.view("pc_adams", "s6", INTEL, MONDAY + timedelta(days=day))
+    assert [a.rule for a in world.scan().alerts] == ["repeat_views"]
+
+
+def test_shifts_follow_local_time_and_run_overnight() -> None:
+    from datetime import time
+
+    from clearsight.governance.oversight.rules import on_shift
+
+    day = register.Shift("u", (1, 2, 3, 4, 5), time(8), time(18), "Europe/London")
+    grace = timedelta(minutes=30)
+    # 07:45 UTC in July is 08:45 BST: on shift; in January 07:45 GMT is 15 minutes early, within grace
+    assert on_shift(day, datetime(2026, 7, 6, 7, 45, tzinfo=UTC), grace)
+    assert on_shift(day, datetime(2026, 1, 5, 7, 45, tzinfo=UTC), grace)
+    assert not on_shift(day, datetime(2026, 1, 5, 7, 15, tzinfo=UTC), grace)
+    assert not on_shift(day, datetime(2026, 1, 10, 12, 0, tzinfo=UTC), grace)  # a Saturday
+    night = register.Shift("u", (7, 1, 2, 3, 4), time(22), time(7), "Europe/London")
+    assert on_shift(night, datetime(2026, 1, 6, 3, 0, tzinfo=UTC), grace)  # Tuesday 03:00, Monday's shift
+    assert not on_shift(night, datetime(2026, 1, 10, 3, 0, tzinfo=UTC), grace)  # Saturday 03:00: Friday has none
+    assert on_shift(night, datetime(2026, 1, 4, 23, 0, tzinfo=UTC), grace)  # Sunday night
