@@ -38,6 +38,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str, bool]] = {
     "patterns": ("clearsight.cli.patterns", "app", True),
     "demo": ("clearsight.cli.demo", "app", True),
     "serve": ("clearsight.cli.serve", "serve", False),
+    "oversight": ("clearsight.cli.oversight", "app", True),
 }
 
 

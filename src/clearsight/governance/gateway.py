@@ -107,9 +107,13 @@ class Operation:
 class Governance:
     """Builds visibility for contexts and runs governed operations on a store."""
 
-    def __init__(self, store: Store, *, alerts: AlertSink | None = None) -> None:
+    def __init__(self, store: Store, *, alerts: AlertSink | None = None,
+                 clock: Callable[[], str] | None = None) -> None:
         self.store = store
         self.alerts = alerts or AlertSink()
+        #: the time audit entries are stamped with (UTC ISO 8601 'Z'); a fixed clock lets a
+        #: test replay weeks of activity, the default is the system clock
+        self.clock = clock or audit.utc_now
 
     # -- visibility -----------------------------------------------------------------
     def _markings(self, conn: Connection) -> dict[str, Marking]:
@@ -182,6 +186,7 @@ class Governance:
                         client=ctx.client,
                         subjects=op.subjects,
                         details=op.details,
+                        at=self.clock(),
                     )
                 except SQLAlchemyError as exc:
                     self.alerts.raise_alert(
@@ -216,6 +221,7 @@ class Governance:
                     client=ctx.client,
                     outcome=outcome,
                     details={"reason": reason},
+                    at=self.clock(),
                 )
         except SQLAlchemyError as exc:
             self.alerts.raise_alert(

@@ -3,13 +3,15 @@
 ``verify`` recomputes the whole chain and tree from the stored entries and names the
 first bad entry; against a kept signed tree head it also detects truncation and rollback.
 ``checkpoint`` signs the current tree head with an Ed25519 key kept outside the database,
-for an auditor to keep elsewhere. ``inclusion`` and ``consistency`` produce proof
+for an auditor to keep elsewhere. ``inclusion`` (``inclusions`` for many entries at once)
+and ``consistency`` produce proof
 documents that :mod:`clearsight.governance.verifier` checks with no database access.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,8 @@ from clearsight.governance.audit import GENESIS, SEP, SqlNodeStore, get_entry
 from clearsight.store import tables as t
 
 LOG_ID = "clearsight-audit"
+#: inclusion proofs whose tree nodes are fetched in one query
+_PROOFS_PER_FETCH = 16
 
 
 @dataclass
@@ -180,28 +184,51 @@ def checkpoint(conn: Connection, key: Ed25519PrivateKey) -> treehead.SignedTreeH
 def inclusion(conn: Connection, seq: int, *, head: treehead.SignedTreeHead | None = None,
               public_key: Ed25519PublicKey | None = None) -> dict[str, Any]:
     """An inclusion proof document for entry ``seq`` against ``head`` (or the current tree)."""
-    entry = get_entry(conn, seq)
-    if entry is None:
-        raise NotFound(f"no audit entry {seq}")
+    return inclusions(conn, [seq], head=head, public_key=public_key)[seq]
+
+
+def inclusions(conn: Connection, seqs: Sequence[int], *, head: treehead.SignedTreeHead | None = None,
+               public_key: Ed25519PublicKey | None = None) -> dict[int, dict[str, Any]]:
+    """Inclusion proof documents for many entries against one head, with one node prefetch."""
+    entries = {}
+    for seq in sorted(set(seqs)):
+        entry = get_entry(conn, seq)
+        if entry is None:
+            raise NotFound(f"no audit entry {seq}")
+        entries[seq] = entry
     store = SqlNodeStore(conn)
     size = head.head.size if head is not None else store.size()
-    if seq > size:
-        raise NotFound(f"entry {seq} is newer than the tree head of size {size}")
-    audit.warm(store, lambda s: (merkle.inclusion_proof(s, seq - 1, size), merkle.root(s, size)))
-    proof = merkle.inclusion_proof(store, seq - 1, size)
+    for seq in entries:
+        if seq > size:
+            raise NotFound(f"entry {seq} is newer than the tree head of size {size}")
+
+    def work(chunk: list[int]) -> Callable[[merkle.NodeStore], None]:
+        def run(s: merkle.NodeStore) -> None:
+            for seq in chunk:
+                merkle.inclusion_proof(s, seq - 1, size)
+            merkle.root(s, size)
+        return run
+
+    # a few entries per prefetch: SQLite caps the depth of one query's OR of node keys
+    ordered = sorted(entries)
+    for i in range(0, len(ordered), _PROOFS_PER_FETCH):
+        audit.warm(store, work(ordered[i:i + _PROOFS_PER_FETCH]))
     root = merkle.root(store, size)
     if head is not None and head.head.root_bytes != root:
         raise IntegrityError("the stored tree does not match the given tree head")
-    return verifier.make_inclusion_document(
-        seq - 1,
-        size,
-        bytes.fromhex(entry.entry_hash),
-        proof,
-        root,
-        entry=entry.canonical().decode("utf-8"),
-        signed_head=head,
-        public_key=public_key,
-    )
+    return {
+        seq: verifier.make_inclusion_document(
+            seq - 1,
+            size,
+            bytes.fromhex(entry.entry_hash),
+            merkle.inclusion_proof(store, seq - 1, size),
+            root,
+            entry=entry.canonical().decode("utf-8"),
+            signed_head=head,
+            public_key=public_key,
+        )
+        for seq, entry in entries.items()
+    }
 
 
 def consistency(conn: Connection, old: treehead.SignedTreeHead, new: treehead.SignedTreeHead | None = None,

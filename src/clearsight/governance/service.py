@@ -13,11 +13,14 @@ from clearsight.governance.gateway import Governance
 AUDITOR_ROLES = ("auditor", "dpo")
 
 
-def _require_auditor(gov: Governance, ctx: Context, action: str) -> None:
-    """LOG-13: only auditors and DPOs, and only for a s.62(4) purpose."""
+def require_auditor(gov: Governance, ctx: Context, action: str, *, roles: tuple[str, ...] = AUDITOR_ROLES) -> None:
+    """LOG-13: only auditors and DPOs (or the given roles), and only for a s.62(4) purpose.
+
+    A refusal is itself logged as a security event.
+    """
     reason = ""
-    if not ctx.has_role(*AUDITOR_ROLES):
-        reason = f"user {ctx.user!r} needs the auditor or dpo role to use the audit log"
+    if not ctx.has_role(*roles):
+        reason = f"user {ctx.user!r} needs the {' or '.join(roles)} role to use the audit log"
     elif ctx.purpose is None or not ctx.purpose.is_audit:
         reason = "audit log use needs a s.62(4) purpose: " + ", ".join(f"'{c}: why'" for c in AUDIT_CODES)
     if reason:
@@ -27,7 +30,7 @@ def _require_auditor(gov: Governance, ctx: Context, action: str) -> None:
 
 def read_log(gov: Governance, ctx: Context, **filters: Any) -> list[audit.AuditEntry]:
     """Entries matching the filters; the query itself is audited (audit of audit)."""
-    _require_auditor(gov, ctx, "audit.log")
+    require_auditor(gov, ctx, "audit.log")
     with gov.store.begin() as conn:
         entries = audit.search(conn, **filters)
         audit.append(
@@ -46,7 +49,7 @@ def read_log(gov: Governance, ctx: Context, **filters: Any) -> list[audit.AuditE
 
 def verify(gov: Governance, ctx: Context, *, against: Path | None = None, public_key: Path | None = None,
            signing_key: Path) -> integrity.VerifyReport:
-    _require_auditor(gov, ctx, "audit.verify")
+    require_auditor(gov, ctx, "audit.verify")
     head = treehead.SignedTreeHead.from_json(against.read_text(encoding="utf-8")) if against else None
     key = treehead.load_public_key(public_key or treehead.public_key_path(signing_key)) if head else None
     with gov.store.connect() as conn:
@@ -67,7 +70,7 @@ def verify(gov: Governance, ctx: Context, *, against: Path | None = None, public
 
 
 def checkpoint(gov: Governance, ctx: Context, *, signing_key: Path) -> treehead.SignedTreeHead:
-    _require_auditor(gov, ctx, "audit.checkpoint")
+    require_auditor(gov, ctx, "audit.checkpoint")
     key = integrity.ensure_signing_key(signing_key)
     with gov.store.begin() as conn:
         sth = integrity.checkpoint(conn, key)
@@ -75,7 +78,7 @@ def checkpoint(gov: Governance, ctx: Context, *, signing_key: Path) -> treehead.
 
 
 def prove(gov: Governance, ctx: Context, seq: int, *, head: Path | None, signing_key: Path) -> dict[str, Any]:
-    _require_auditor(gov, ctx, "audit.prove")
+    require_auditor(gov, ctx, "audit.prove")
     sth = treehead.SignedTreeHead.from_json(head.read_text(encoding="utf-8")) if head else None
     pub = treehead.load_public_key(treehead.public_key_path(signing_key)) if signing_key.exists() else None
     with gov.store.connect() as conn:
@@ -83,7 +86,7 @@ def prove(gov: Governance, ctx: Context, seq: int, *, head: Path | None, signing
 
 
 def consistency(gov: Governance, ctx: Context, old: Path, new: Path | None, *, signing_key: Path) -> dict[str, Any]:
-    _require_auditor(gov, ctx, "audit.consistency")
+    require_auditor(gov, ctx, "audit.consistency")
     old_head = treehead.SignedTreeHead.from_json(old.read_text(encoding="utf-8"))
     new_head = treehead.SignedTreeHead.from_json(new.read_text(encoding="utf-8")) if new else None
     pub = treehead.load_public_key(treehead.public_key_path(signing_key)) if signing_key.exists() else None
@@ -91,4 +94,4 @@ def consistency(gov: Governance, ctx: Context, old: Path, new: Path | None, *, s
         return integrity.consistency(conn, old_head, new_head, public_key=pub)
 
 
-__all__ = ["AUDITOR_ROLES", "checkpoint", "consistency", "prove", "read_log", "verify"]
+__all__ = ["AUDITOR_ROLES", "checkpoint", "consistency", "prove", "read_log", "require_auditor", "verify"]

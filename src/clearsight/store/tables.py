@@ -372,6 +372,90 @@ resolution_runs = Table(
     Index("ix_resolution_runs_schema_started", "schema", "started_at"),
 )
 
+# Oversight (PUR-4 to PUR-6): the declared-interests register held by the DPO, the
+# high-profile watch list, shift patterns, the alert queue, the scan position and the
+# weekly reviews. Reading the audit log for these never changes it (LOG-15).
+oversight_interests = Table(
+    "oversight_interests",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("user", String(64), ForeignKey("users.name"), nullable=False),
+    # 'self': the user's own identity; 'associate': a declared association
+    Column("kind", String(16), nullable=False),
+    Column("name", Text, nullable=False, server_default=""),
+    Column("birth_date", String(16), nullable=False, server_default=""),
+    Column("postcode", String(16), nullable=False, server_default=""),
+    Column("vrm", String(16), nullable=False, server_default=""),
+    Column("entity_id", ID, nullable=False, server_default=""),
+    Column("relation", Text, nullable=False, server_default=""),
+    Column("recorded_at", TIME, nullable=False),
+    Column("recorded_by", String(64), nullable=False),
+    Index("ix_oversight_interests_user", "user"),
+)
+
+oversight_watchlist = Table(
+    "oversight_watchlist",
+    metadata,
+    Column("entity_id", ID, primary_key=True),
+    Column("reason", Text, nullable=False, server_default=""),
+    Column("added_at", TIME, nullable=False),
+    Column("added_by", String(64), nullable=False),
+)
+
+oversight_shifts = Table(
+    "oversight_shifts",
+    metadata,
+    Column("user", String(64), ForeignKey("users.name"), primary_key=True),
+    # ISO weekday numbers, e.g. "1,2,3,4,5"; a shift belongs to the day it starts
+    Column("days", String(32), nullable=False),
+    Column("start", String(5), nullable=False),
+    Column("end", String(5), nullable=False),
+    Column("timezone", String(64), nullable=False, server_default="Europe/London"),
+    Column("recorded_at", TIME, nullable=False),
+    Column("recorded_by", String(64), nullable=False),
+)
+
+oversight_state = Table(
+    "oversight_state",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+oversight_alerts = Table(
+    "oversight_alerts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("rule", String(40), nullable=False),
+    Column("user", String(64), nullable=False),
+    Column("raised_at", TIME, nullable=False),
+    Column("first_at", TIME, nullable=False),
+    Column("last_at", TIME, nullable=False),
+    Column("summary", Text, nullable=False),
+    # JSON: the triggering audit seqs; the subjects as [{"id", "schema"}]; the proofs
+    Column("seqs", Text, nullable=False),
+    Column("subjects", Text, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("status", String(16), nullable=False, server_default="open"),
+    Column("reviewer", String(64)),
+    Column("closed_at", TIME),
+    Column("outcome", String(32)),
+    Column("reason", Text),
+    Index("ix_oversight_alerts_status", "status"),
+    Index("ix_oversight_alerts_rule_user", "rule", "user"),
+)
+
+oversight_reviews = Table(
+    "oversight_reviews",
+    metadata,
+    Column("week", String(8), primary_key=True),
+    Column("reviewed_by", String(64), nullable=False),
+    Column("reviewed_at", TIME, nullable=False),
+    Column("outcome", String(32), nullable=False),
+    Column("note", Text, nullable=False, server_default=""),
+    Column("report_sha256", String(64), nullable=False),
+)
+
 # Indexes for cheap change detection by derived data (search index, cached graphs):
 # the newest last_seen / updated_at and the count of non-active records are index reads.
 Index("ix_entities_last_seen", entities.c.last_seen)
@@ -399,6 +483,12 @@ __all__ = [
     "markings",
     "match_pairs",
     "metadata",
+    "oversight_alerts",
+    "oversight_interests",
+    "oversight_reviews",
+    "oversight_shifts",
+    "oversight_state",
+    "oversight_watchlist",
     "resolution_models",
     "resolution_runs",
     "search_keys",
