@@ -45,7 +45,7 @@ warnings.filterwarnings("ignore")
 
 from clearsight.resolution import evaluate  # noqa: E402
 from clearsight.resolution.cluster import Edge, cluster_records  # noqa: E402
-from clearsight.resolution.deterministic import forename_conflict  # noqa: E402
+from clearsight.resolution.deterministic import kept_apart  # noqa: E402
 from clearsight.resolution.model import ResolutionEngine  # noqa: E402
 from clearsight.resolution.settings import PERSON, Thresholds  # noqa: E402
 
@@ -92,7 +92,7 @@ def clearsight(frame: pd.DataFrame, *, ssn: bool, twin_rule: bool = True) -> tup
     engine.close()
     edges = [Edge(r.left_id, r.right_id, float(r.match_probability), str(r.method)) for r in pairs.itertuples() if r.status == "merge"]
     blocked = [(r.left_id, r.right_id) for r in pairs.itertuples() if r.status == "blocked"]
-    members = cluster_records(edges, blocked=blocked, attributes=attrs, apart=forename_conflict if twin_rule else None)
+    members = cluster_records(edges, blocked=blocked, attributes=attrs, apart=kept_apart if twin_rule else None)
     return {k: v.canonical_id for k, v in members.items()}, time.perf_counter() - t0
 
 
@@ -266,7 +266,7 @@ def twin_and_conflict_checks() -> dict[str, int]:
     ids = engine.identifiers()
     attrs = engine.attributes(frame.unique_id.tolist())
     engine.close()
-    members = cluster_records(edges, blocked=blocked, identifiers=ids, attributes=attrs, apart=forename_conflict)
+    members = cluster_records(edges, blocked=blocked, identifiers=ids, attributes=attrs, apart=kept_apart)
     canon = {k: v.canonical_id for k, v in members.items()}
     originals = complete.unique_id.tolist()
     twin_merges = sum(1 for i, o in enumerate(originals) if canon.get(o, o) == canon.get(f"twin-{i}", f"twin-{i}"))

@@ -32,6 +32,7 @@ from clearsight.errors import ResolutionError
 from clearsight.ontology.types.names import GENERATIONAL, split_name
 from clearsight.resolution.deterministic import (
     conflict_sql,
+    dob_conflict_sql,
     forename_conflict_sql,
     strong_edges_sql,
     twin_sql,
@@ -130,6 +131,9 @@ class ResolutionEngine:
             selects += [
                 "nullif(split_part(trim(lower(coalesce(CAST(forename AS VARCHAR), "
                 f"CASE WHEN contains({full}, ' ') THEN split_part({full}, ' ', 1) END))), ' ', 1), '') AS forename",
+                # the whole forename with its spaces removed ('wil liam' is a slip for william)
+                "nullif(regexp_replace(lower(coalesce(CAST(forename AS VARCHAR), "
+                f"CASE WHEN contains({full}, ' ') THEN split_part({full}, ' ', 1) END)), '\\s+', '', 'g'), '') AS forename_joined",
                 "nullif(trim(lower(coalesce(CAST(surname AS VARCHAR), "
                 f"CASE WHEN contains({full}, ' ') THEN regexp_extract({full}, '(\\S+)$', 1) ELSE {full} END))), '') AS surname",
                 "CASE WHEN regexp_full_match(trim(CAST(dob AS VARCHAR)), '\\d{4}(-\\d{2}(-\\d{2})?)?') "
@@ -197,12 +201,13 @@ class ResolutionEngine:
         extra = [c for c in ("email", *self.spec.model_identifiers) if c in self.present]
         cols = "".join(f', "{c}"' for c in extra)
         self.con.register("wanted_attrs", pd.DataFrame({"id": pd.Series(list(ids), dtype=object)}))
-        sql = f"SELECT {UNIQUE_ID}, forename, surname, dob{cols} FROM records WHERE forename IS NOT NULL AND surname IS NOT NULL AND {UNIQUE_ID} IN (SELECT CAST(id AS VARCHAR) FROM wanted_attrs)"  # noqa: S608 - constant SQL
+        sql = f"SELECT {UNIQUE_ID}, forename, forename_joined, surname, dob{cols} FROM records WHERE forename IS NOT NULL AND surname IS NOT NULL AND {UNIQUE_ID} IN (SELECT CAST(id AS VARCHAR) FROM wanted_attrs)"  # noqa: S608 - constant SQL
         rows = self.con.execute(sql).fetchall()
         self.con.unregister("wanted_attrs")
         keys = ["email" if c == "email" else f"id:{c}" for c in extra]
         return {
-            r[0]: {"forename": r[1], "surname": r[2], "dob": r[3], **dict(zip(keys, r[4:], strict=True))} for r in rows
+            r[0]: {"forename": r[1], "forename_joined": r[2], "surname": r[3], "dob": r[4], **dict(zip(keys, r[5:], strict=True))}
+            for r in rows
         }
 
     # -- model -----------------------------------------------------------------------
@@ -376,6 +381,7 @@ class ResolutionEngine:
         judged AS (
             SELECT u.*, {conflict_sql(self.spec, self.present)} AS conflicts, {twin_sql(self.spec, self.present)} AS twin,
                    {forename_conflict_sql(self.spec, self.present)} AS household,
+                   {dob_conflict_sql(self.spec, self.present)} AS dob_apart,
                    {_personal_sql(self.present)} AS personal
             FROM u JOIN records l ON l.{UNIQUE_ID} = u.left_id JOIN records r ON r.{UNIQUE_ID} = u.right_id
         ),
@@ -385,7 +391,7 @@ class ResolutionEngine:
                 WHEN method = 'model' AND twin THEN 'blocked'
                 WHEN method = 'deterministic' THEN 'merge'
                 WHEN household AND match_probability >= {thresholds.review_low} AND personal THEN 'review'
-                WHEN household THEN NULL
+                WHEN household OR dob_apart THEN NULL
                 WHEN match_probability >= {thresholds.merge} THEN 'merge'
                 WHEN match_probability >= {thresholds.review_low} AND match_probability < {thresholds.review_top} THEN 'review'
             END AS status,
@@ -393,6 +399,7 @@ class ResolutionEngine:
                 WHEN conflicts <> '' THEN 'conflicting ' || conflicts
                 WHEN method = 'model' AND twin THEN 'twin rule: same surname and date of birth, different forename'
                 WHEN household THEN 'same surname, different forename: a person decides'
+                WHEN dob_apart THEN 'same surname, dates of birth years apart'
                 ELSE ''
             END AS reason
             FROM judged
