@@ -192,6 +192,10 @@ def test_forenames_split_by_a_slip_are_one_name_not_two_people() -> None:
     slip = {**base, "forename": "wil", "forename_joined": "william"}
     assert not twin_conflict({**base, "forename": "william", "forename_joined": "william"}, slip)
     assert forename_conflict({**base, "forename": "paul", "forename_joined": "paul"}, {**base, "forename": "john", "forename_joined": "johnpaul"})
+    # similar names are read as a slip, unless the recorded genders differ too: a boy and a girl
+    assert not twin_conflict({**base, "forename": "michael"}, {**base, "forename": "michelle"})
+    assert twin_conflict({**base, "forename": "michael", "gender": "male"}, {**base, "forename": "michelle", "gender": "female"})
+    assert not twin_conflict({**base, "forename": "michael", "gender": "male"}, {**base, "forename": "michael", "gender": "female"})
 
 
 def test_dates_of_birth_that_disagree_are_two_people_in_pairs_and_clusters() -> None:

@@ -13,7 +13,8 @@
   two family members cannot join them through itself.
 * The twin rule: same surname and full date of birth, both forenames known, and forenames
   that are neither the same name, nor variants of one name (Bill, William), nor a likely
-  typo (Jaro-Winkler >= 0.9, or one edit apart) are different people, unless something
+  typo (Jaro-Winkler >= 0.9, or one edit apart), or that differ with the recorded genders
+  differing too (Michael and Michelle), are different people, unless something
   only one person has (an email address, or an identifier the model compares) agrees.
   Twins share a surname, a birth date, an address and often a landline, which a model that
   adds up agreements would otherwise merge. A forename written with a space in it ("wil
@@ -41,7 +42,6 @@ from clearsight.resolution.settings import ResolutionSpec
 
 #: forenames at least this similar are read as one name mistyped, not two people
 TWIN_TYPO_SIMILARITY = 0.9
-
 #: full dates of birth further apart than this (in days), and not one slip apart, are two
 #: people: the model reads dates within a year as a mistyped year or month
 DOB_APART_DAYS = 365
@@ -90,14 +90,22 @@ def forename_conflict_sql(spec: ResolutionSpec, present: set[str], left: str = "
     if not spec.twin_rule or not {"forename", "surname"} <= present:
         return "false"
     exempt = _exempt_sql(spec, present, left, right)
+    joined_l, joined_r = f"coalesce({left}.forename_joined, {left}.forename)", f"coalesce({right}.forename_joined, {right}.forename)"
+    similar = (
+        f"(list_has_any({left}.forename_groups, {right}.forename_groups) "
+        f"OR {_typo_sql(f'{left}.forename', f'{right}.forename')} OR {_typo_sql(joined_l, joined_r)})"
+    )
+    genders = f" OR coalesce({left}.gender <> {right}.gender, false)" if "gender" in present else ""
     return (
         f"coalesce({left}.surname = {right}.surname "
         f"AND {left}.forename <> {right}.forename "
-        f"AND NOT list_has_any({left}.forename_groups, {right}.forename_groups) "
-        f"AND jaro_winkler_similarity({left}.forename, {right}.forename) < {TWIN_TYPO_SIMILARITY} "
-        f"AND damerau_levenshtein({left}.forename, {right}.forename) > 1"
-        f"{_joined_sql(left, right)}{exempt}, false)"
+        f"AND (NOT {similar}{genders}){exempt}, false)"
     )
+
+
+def _typo_sql(a: str, b: str) -> str:
+    """SQL: two forenames a slip apart (see :func:`_likely_typo`)."""
+    return f"(damerau_levenshtein({a}, {b}) <= 1 OR jaro_winkler_similarity({a}, {b}) >= {TWIN_TYPO_SIMILARITY})"
 
 
 def _exempt_sql(spec: ResolutionSpec, present: set[str], left: str, right: str) -> str:
@@ -107,15 +115,6 @@ def _exempt_sql(spec: ResolutionSpec, present: set[str], left: str, right: str) 
         f'damerau_levenshtein({left}."{c}", {right}."{c}") <= 1' for c in spec.model_identifiers if c in present
     ]
     return f" AND NOT coalesce({' OR '.join(personal)}, false)" if personal else ""
-
-
-def _joined_sql(left: str, right: str) -> str:
-    """SQL: the whole forenames (spaces removed) are no likely typo of each other either."""
-    a, b = f"coalesce({left}.forename_joined, {left}.forename)", f"coalesce({right}.forename_joined, {right}.forename)"
-    return (
-        f" AND jaro_winkler_similarity({a}, {b}) < {TWIN_TYPO_SIMILARITY}"
-        f" AND damerau_levenshtein({a}, {b}) > 1"
-    )
 
 
 def dob_conflict_sql(spec: ResolutionSpec, present: set[str], left: str = "l", right: str = "r") -> str:
@@ -153,9 +152,11 @@ def forename_conflict(a: Mapping[str, str | None], b: Mapping[str, str | None]) 
     """Whether two records share a surname but their forenames name different people.
 
     Forenames conflict when both are known and are neither the same name, nor variants of
-    one name (Bill, William), nor a likely typo (Jaro-Winkler >= 0.9, or one edit apart),
-    and nothing only one person has (an email address, an identifier the model compares,
-    given as ``id:<column>``) agrees.
+    one name (Bill, William), nor a likely typo (one edit apart or Jaro-Winkler >= 0.9; the
+    first word or the whole forename without its spaces), or when they differ and the
+    recorded genders do too (Michael and Michelle); unless something only
+    one person has (an email address, an identifier the model compares, given as
+    ``id:<column>``) agrees.
 
     Examples:
         >>> forename_conflict({"forename": "jack", "surname": "hill"}, {"forename": "oliver", "surname": "hill"})
@@ -166,9 +167,11 @@ def forename_conflict(a: Mapping[str, str | None], b: Mapping[str, str | None]) 
     fa, fb = a.get("forename"), b.get("forename")
     if not (fa and fb and a.get("surname")) or a.get("surname") != b.get("surname"):
         return False
-    if are_variants(fa, fb) or _likely_typo(fa, fb):
+    if fa == fb:
         return False
-    return not _likely_typo(a.get("forename_joined") or fa, b.get("forename_joined") or fb) and not _personal_agrees(a, b)
+    ga, gb = a.get("gender"), b.get("gender")
+    similar = are_variants(fa, fb) or _likely_typo(fa, fb) or _likely_typo(a.get("forename_joined") or fa, b.get("forename_joined") or fb)
+    return (not similar or bool(ga and gb and ga != gb)) and not _personal_agrees(a, b)
 
 
 def _personal_agrees(a: Mapping[str, str | None], b: Mapping[str, str | None]) -> bool:
@@ -183,6 +186,7 @@ def _personal_agrees(a: Mapping[str, str | None], b: Mapping[str, str | None]) -
 
 
 def _likely_typo(x: str, y: str) -> bool:
+    """One forename mistyped: one edit apart, or very similar."""
     return jellyfish.damerau_levenshtein_distance(x, y) <= 1 or jellyfish.jaro_winkler_similarity(x, y) >= TWIN_TYPO_SIMILARITY
 
 

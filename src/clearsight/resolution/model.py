@@ -195,18 +195,20 @@ class ResolutionEngine:
         return {r[0]: {c: v for c, v in zip(cols, r[1:], strict=True) if v is not None} for r in rows}
 
     def attributes(self, ids: Sequence[str]) -> dict[str, dict[str, str | None]]:
-        """entity id -> forename, surname, dob (and email) of records the household and twin rules can apply to."""
+        """entity id -> forename, surname, dob, gender (and email) of records the household and twin rules can apply to."""
         if not self.spec.twin_rule or not {"forename", "surname"} <= self.present:
             return {}
         extra = [c for c in ("email", *self.spec.model_identifiers) if c in self.present]
         cols = "".join(f', "{c}"' for c in extra)
         self.con.register("wanted_attrs", pd.DataFrame({"id": pd.Series(list(ids), dtype=object)}))
-        sql = f"SELECT {UNIQUE_ID}, forename, forename_joined, surname, dob{cols} FROM records WHERE forename IS NOT NULL AND surname IS NOT NULL AND {UNIQUE_ID} IN (SELECT CAST(id AS VARCHAR) FROM wanted_attrs)"  # noqa: S608 - constant SQL
+        gender = "gender" if "gender" in self.present else "NULL::VARCHAR"
+        sql = f"SELECT {UNIQUE_ID}, forename, forename_joined, surname, dob, {gender}{cols} FROM records WHERE forename IS NOT NULL AND surname IS NOT NULL AND {UNIQUE_ID} IN (SELECT CAST(id AS VARCHAR) FROM wanted_attrs)"  # noqa: S608 - constant SQL
         rows = self.con.execute(sql).fetchall()
         self.con.unregister("wanted_attrs")
         keys = ["email" if c == "email" else f"id:{c}" for c in extra]
         return {
-            r[0]: {"forename": r[1], "forename_joined": r[2], "surname": r[3], "dob": r[4], **dict(zip(keys, r[5:], strict=True))}
+            r[0]: {"forename": r[1], "forename_joined": r[2], "surname": r[3], "dob": r[4], "gender": r[5],
+                   **dict(zip(keys, r[6:], strict=True))}
             for r in rows
         }
 

@@ -365,10 +365,10 @@ def identifiers_for(op: Operation, spec: ResolutionSpec, ids: Sequence[str]) -> 
 
 
 def attributes_for(op: Operation, spec: ResolutionSpec, ids: Sequence[str]) -> dict[str, dict[str, str | None]]:
-    """Forename (first word), surname and date of birth of records, for the household and twin rules."""
+    """Forename (first word and whole), surname, date of birth and gender of records, for the household and twin rules."""
     if not spec.twin_rule:
         return {}
-    wanted = {c: spec.fields[c] for c in ("forename", "surname", "dob", "email") if c in spec.fields}
+    wanted = {c: spec.fields[c] for c in ("forename", "surname", "dob", "gender", "email") if c in spec.fields}
     raw = op.run(rs.identifier_values, entity_ids=ids, fields=wanted)
     out: dict[str, dict[str, str | None]] = {}
     for entity, values in raw.items():
@@ -377,8 +377,10 @@ def attributes_for(op: Operation, spec: ResolutionSpec, ids: Sequence[str]) -> d
         surname = (values.get("surname") or "").strip().lower() or None
         dob = values.get("dob")
         if forename and surname:
+            gender = (values.get("gender") or "").strip().lower()
             out[entity] = {"forename": forename, "forename_joined": "".join(whole.split()), "surname": surname,
-                           "dob": dob, "email": values.get("email")}
+                           "dob": dob, "gender": gender if gender in ("male", "female", "other") else None,
+                           "email": values.get("email")}
     return out
 
 
