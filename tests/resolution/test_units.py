@@ -284,8 +284,12 @@ def test_engine_never_merges_a_parent_and_child_of_one_name_but_merges_slips() -
         {"unique_id": "c2", "forename": "sachdve", "surname": "jasmine", "dob": "1979-11-09", "postcode": "LS2 3AB"},
         {"unique_id": "w1", "forename": "william", "surname": "shepherd", "dob": "1992-09-27", "postcode": "HD1 2CD"},
         {"unique_id": "w2", "forename": "wil liam", "surname": "shepherd", "dob": "1992-09-27", "postcode": "HD1 2CD"},
+        # twins, a boy and a girl, with similar names
+        {"unique_id": "t1", "forename": "michael", "surname": "ashworth", "dob": "2004-05-06", "gender": "male", **home},
+        {"unique_id": "t2", "forename": "michelle", "surname": "ashworth", "dob": "2004-05-06", "gender": "female", **home},
     ]
     pairs = _engine_pairs(rows)
     assert pairs.get(("d1", "s1"), ("none", ""))[0] != "merge"
+    assert pairs.get(("t1", "t2"), ("none", ""))[0] in {"none", "blocked"}
     assert pairs[("c1", "c2")][0] in {"merge", "review"}
     assert pairs[("w1", "w2")][0] == "merge"
