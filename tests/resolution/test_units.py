@@ -42,12 +42,14 @@ def test_person_settings_compare_forename_and_surname_separately() -> None:
     assert names[:3] == ["forename", "surname", "dob"]
     forename = settings["comparisons"][0]["comparison_levels"]
     labels = [lv["label_for_charts"] for lv in forename]
-    assert labels[:4] == ["missing", "exact", "crossed with surname", "nickname"]
+    assert labels[:5] == ["missing", "exact", "crossed with surname", "crossed with surname, mistyped", "nickname"]
     assert forename[1]["tf_adjustment_column"] == "forename"
     # a disagreeing forename is strong evidence against
     assert forename[-1]["m_probability"] / forename[-1]["u_probability"] < 0.05
     rules = blocking_rules(PERSON, ALL)
     assert 'l."forename" = r."surname" AND l."surname" = r."forename"' in rules
+    # crossed over with a slip in one name: each side of the crossing blocks with the birth date
+    assert 'l."forename" = r."surname" AND l."dob" = r."dob"' in rules and 'l."surname" = r."forename" AND l."dob" = r."dob"' in rules
     assert comparison_labels(settings)["dob"][-1] == "exact"
 
 
@@ -182,6 +184,41 @@ def test_household_members_are_kept_apart() -> None:
     assert "son" not in out and out["dad"].canonical_id == out["x"].canonical_id
 
 
+def test_forenames_split_by_a_slip_are_one_name_not_two_people() -> None:
+    from clearsight.resolution.deterministic import forename_conflict
+
+    base = {"surname": "shepherd", "dob": "1992-09-27"}
+    # 'wil liam' keyed with a space: its first word is 'wil', the whole name is william
+    slip = {**base, "forename": "wil", "forename_joined": "william"}
+    assert not twin_conflict({**base, "forename": "william", "forename_joined": "william"}, slip)
+    assert forename_conflict({**base, "forename": "paul", "forename_joined": "paul"}, {**base, "forename": "john", "forename_joined": "johnpaul"})
+    # similar names are read as a slip, unless the recorded genders differ too: a boy and a girl
+    assert not twin_conflict({**base, "forename": "michael"}, {**base, "forename": "michelle"})
+    assert twin_conflict({**base, "forename": "michael", "gender": "male"}, {**base, "forename": "michelle", "gender": "female"})
+    assert not twin_conflict({**base, "forename": "michael", "gender": "male"}, {**base, "forename": "michael", "gender": "female"})
+
+
+def test_dates_of_birth_that_disagree_are_two_people_in_pairs_and_clusters() -> None:
+    from clearsight.resolution.deterministic import DOB_APART_DAYS, dob_conflict, kept_apart
+
+    dad = {"forename": "david", "surname": "williams", "dob": "1961-03-02"}
+    son = {"forename": "david", "surname": "williams", "dob": "1990-07-14"}
+    assert DOB_APART_DAYS == 365
+    assert dob_conflict(dad, son) and kept_apart(dad, son)
+    # a wrong year or digit, day and month swapped, a missing or partial date: the same person
+    assert not dob_conflict(dad, {**dad, "dob": "1962-03-02"}) and not dob_conflict(dad, {**dad, "dob": "1961-02-03"})
+    assert not dob_conflict(dad, {**dad, "dob": "1991-03-02"}) and dob_conflict(dad, {**dad, "dob": "1964-08-02"})
+    assert not dob_conflict(dad, {**dad, "dob": None}) and not dob_conflict(dad, {**dad, "dob": "1990"})
+    # an email only one person has overrides it; another surname is not this rule's business
+    assert not dob_conflict({**dad, "email": "d@x.uk"}, {**son, "email": "d@x.uk"})
+    assert not kept_apart(dad, {**son, "surname": "jones"})
+    # a record without a date of birth matches both: it joins one of them, never both
+    attrs = {"dad": dad, "son": son, "x": {"forename": "david", "surname": "williams", "dob": None}}
+    edges = [Edge("dad", "x", 0.99, "model"), Edge("son", "x", 0.98, "model")]
+    out = cluster_records(edges, attributes=attrs, apart=kept_apart)
+    assert _canon(out) == {"dad": "dad", "x": "dad"}
+
+
 def test_whole_names_are_split_when_a_source_gives_only_them() -> None:
     from clearsight.resolution.model import split_full_name
 
@@ -229,3 +266,30 @@ def test_second_pass_merges_a_bare_name_only_one_person_carries() -> None:
     assert pairs[("a2", "a3")][0] == "merge" and pairs[("a1", "a3")][0] == "merge"
     assert any("second pass" in reason for status, reason in pairs.values() if status == "merge")
     assert all(pairs.get(p, ("none", ""))[0] != "merge" for p in (("j1", "j3"), ("j2", "j3")))
+
+
+def test_engine_never_merges_a_parent_and_child_of_one_name_but_merges_slips() -> None:
+    filler = [
+        {"unique_id": f"f{i:02d}", "forename": f"name{i}", "surname": f"family{i}", "dob": f"19{50 + i}-01-01",
+         "postcode": f"LS{i} 1AA", "address": f"{i} some street leeds"}
+        for i in range(30)
+    ]
+    home = {"postcode": "BD11 6FQ", "address": "79 horsforth lane bradford"}
+    rows = [
+        *filler,
+        {"unique_id": "d1", "forename": "david", "surname": "williams", "dob": "1961-03-02", **home},
+        {"unique_id": "s1", "forename": "david", "surname": "williams", "dob": "1990-07-14", **home},
+        # one person: names crossed over with a slip, and a forename keyed with a space
+        {"unique_id": "c1", "forename": "jasmine", "surname": "sachdev", "dob": "1979-11-09", "postcode": "LS2 3AB"},
+        {"unique_id": "c2", "forename": "sachdve", "surname": "jasmine", "dob": "1979-11-09", "postcode": "LS2 3AB"},
+        {"unique_id": "w1", "forename": "william", "surname": "shepherd", "dob": "1992-09-27", "postcode": "HD1 2CD"},
+        {"unique_id": "w2", "forename": "wil liam", "surname": "shepherd", "dob": "1992-09-27", "postcode": "HD1 2CD"},
+        # twins, a boy and a girl, with similar names
+        {"unique_id": "t1", "forename": "michael", "surname": "ashworth", "dob": "2004-05-06", "gender": "male", **home},
+        {"unique_id": "t2", "forename": "michelle", "surname": "ashworth", "dob": "2004-05-06", "gender": "female", **home},
+    ]
+    pairs = _engine_pairs(rows)
+    assert pairs.get(("d1", "s1"), ("none", ""))[0] != "merge"
+    assert pairs.get(("t1", "t2"), ("none", ""))[0] in {"none", "blocked"}
+    assert pairs[("c1", "c2")][0] in {"merge", "review"}
+    assert pairs[("w1", "w2")][0] == "merge"

@@ -13,10 +13,17 @@
   two family members cannot join them through itself.
 * The twin rule: same surname and full date of birth, both forenames known, and forenames
   that are neither the same name, nor variants of one name (Bill, William), nor a likely
-  typo (Jaro-Winkler >= 0.9, or one edit apart) are different people, unless something
+  typo (Jaro-Winkler >= 0.9, or one edit apart), or that differ with the recorded genders
+  differing too (Michael and Michelle), are different people, unless something
   only one person has (an email address, or an identifier the model compares) agrees.
   Twins share a surname, a birth date, an address and often a landline, which a model that
-  adds up agreements would otherwise merge.
+  adds up agreements would otherwise merge. A forename written with a space in it ("wil
+  liam", a keying or scanning slip) is compared whole as well as by its first word.
+* The date of birth rule: two records of one surname whose full dates of birth disagree (more
+  than one character apart, not day and month swapped, more than a year apart) are two
+  people, typically a parent and child of one name at one address, unless something only
+  one person has agrees. They are never merged automatically,
+  and no record without a date of birth joins them in a cluster.
 
 The SQL functions return DuckDB SQL over the ``records`` table built by
 :mod:`clearsight.resolution.model`; the Python functions apply the same rules to single
@@ -25,6 +32,7 @@ pairs (tests, review screens).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 
 import jellyfish
@@ -34,6 +42,9 @@ from clearsight.resolution.settings import ResolutionSpec
 
 #: forenames at least this similar are read as one name mistyped, not two people
 TWIN_TYPO_SIMILARITY = 0.9
+#: full dates of birth further apart than this (in days), and not one slip apart, are two
+#: people: the model reads dates within a year as a mistyped year or month
+DOB_APART_DAYS = 365
 
 
 def strong_edges_sql(spec: ResolutionSpec, present: set[str], table: str = "records") -> str | None:
@@ -78,17 +89,47 @@ def forename_conflict_sql(spec: ResolutionSpec, present: set[str], left: str = "
     """
     if not spec.twin_rule or not {"forename", "surname"} <= present:
         return "false"
+    exempt = _exempt_sql(spec, present, left, right)
+    joined_l, joined_r = f"coalesce({left}.forename_joined, {left}.forename)", f"coalesce({right}.forename_joined, {right}.forename)"
+    similar = (
+        f"(list_has_any({left}.forename_groups, {right}.forename_groups) "
+        f"OR {_typo_sql(f'{left}.forename', f'{right}.forename')} OR {_typo_sql(joined_l, joined_r)})"
+    )
+    genders = f" OR coalesce({left}.gender <> {right}.gender, false)" if "gender" in present else ""
+    return (
+        f"coalesce({left}.surname = {right}.surname "
+        f"AND {left}.forename <> {right}.forename "
+        f"AND (NOT {similar}{genders}){exempt}, false)"
+    )
+
+
+def _typo_sql(a: str, b: str) -> str:
+    """SQL: two forenames a slip apart (see :func:`_likely_typo`)."""
+    return f"(damerau_levenshtein({a}, {b}) <= 1 OR jaro_winkler_similarity({a}, {b}) >= {TWIN_TYPO_SIMILARITY})"
+
+
+def _exempt_sql(spec: ResolutionSpec, present: set[str], left: str, right: str) -> str:
+    """SQL: ' AND NOT <something only one person has agrees>' (email, an identifier the model compares)."""
     personal = [f"{left}.email = {right}.email"] if "email" in present else []
     personal += [
         f'damerau_levenshtein({left}."{c}", {right}."{c}") <= 1' for c in spec.model_identifiers if c in present
     ]
-    exempt = f" AND NOT coalesce({' OR '.join(personal)}, false)" if personal else ""
+    return f" AND NOT coalesce({' OR '.join(personal)}, false)" if personal else ""
+
+
+def dob_conflict_sql(spec: ResolutionSpec, present: set[str], left: str = "l", right: str = "r") -> str:
+    """SQL: true when two records share a surname but their full dates of birth name different people."""
+    if not spec.twin_rule or not {"surname", "dob"} <= present:
+        return "false"
+    da, db = f"try_cast({left}.dob AS DATE)", f"try_cast({right}.dob AS DATE)"
+    swapped = (
+        f"(left({left}.dob, 4) = left({right}.dob, 4) AND substr({left}.dob, 6, 2) = substr({right}.dob, 9, 2) "
+        f"AND substr({left}.dob, 9, 2) = substr({right}.dob, 6, 2))"
+    )
     return (
-        f"coalesce({left}.surname = {right}.surname "
-        f"AND {left}.forename <> {right}.forename "
-        f"AND NOT list_has_any({left}.forename_groups, {right}.forename_groups) "
-        f"AND jaro_winkler_similarity({left}.forename, {right}.forename) < {TWIN_TYPO_SIMILARITY} "
-        f"AND damerau_levenshtein({left}.forename, {right}.forename) > 1{exempt}, false)"
+        f"coalesce({left}.surname = {right}.surname AND length({left}.dob) = 10 AND length({right}.dob) = 10 "
+        f"AND damerau_levenshtein({left}.dob, {right}.dob) > 1 AND NOT {swapped} "
+        f"AND abs(date_diff('day', {da}, {db})) > {DOB_APART_DAYS}{_exempt_sql(spec, present, left, right)}, false)"
     )
 
 
@@ -111,9 +152,11 @@ def forename_conflict(a: Mapping[str, str | None], b: Mapping[str, str | None]) 
     """Whether two records share a surname but their forenames name different people.
 
     Forenames conflict when both are known and are neither the same name, nor variants of
-    one name (Bill, William), nor a likely typo (Jaro-Winkler >= 0.9, or one edit apart),
-    and nothing only one person has (an email address, an identifier the model compares,
-    given as ``id:<column>``) agrees.
+    one name (Bill, William), nor a likely typo (one edit apart or Jaro-Winkler >= 0.9; the
+    first word or the whole forename without its spaces), or when they differ and the
+    recorded genders do too (Michael and Michelle); unless something only
+    one person has (an email address, an identifier the model compares, given as
+    ``id:<column>``) agrees.
 
     Examples:
         >>> forename_conflict({"forename": "jack", "surname": "hill"}, {"forename": "oliver", "surname": "hill"})
@@ -124,15 +167,71 @@ def forename_conflict(a: Mapping[str, str | None], b: Mapping[str, str | None]) 
     fa, fb = a.get("forename"), b.get("forename")
     if not (fa and fb and a.get("surname")) or a.get("surname") != b.get("surname"):
         return False
-    if are_variants(fa, fb) or jellyfish.damerau_levenshtein_distance(fa, fb) <= 1:
+    if fa == fb:
         return False
+    ga, gb = a.get("gender"), b.get("gender")
+    similar = are_variants(fa, fb) or _likely_typo(fa, fb) or _likely_typo(a.get("forename_joined") or fa, b.get("forename_joined") or fb)
+    return (not similar or bool(ga and gb and ga != gb)) and not _personal_agrees(a, b)
+
+
+def _personal_agrees(a: Mapping[str, str | None], b: Mapping[str, str | None]) -> bool:
+    """Whether something only one person has agrees: an email address, or an identifier (``id:<column>``) within one edit."""
     if a.get("email") and a.get("email") == b.get("email"):
-        return False
+        return True
     for key, value in a.items():
         other = b.get(key)
         if key.startswith("id:") and value and other and jellyfish.damerau_levenshtein_distance(value, other) <= 1:
-            return False
-    return jellyfish.jaro_winkler_similarity(fa, fb) < TWIN_TYPO_SIMILARITY
+            return True
+    return False
+
+
+def _likely_typo(x: str, y: str) -> bool:
+    """One forename mistyped: one edit apart, or very similar."""
+    return jellyfish.damerau_levenshtein_distance(x, y) <= 1 or jellyfish.jaro_winkler_similarity(x, y) >= TWIN_TYPO_SIMILARITY
+
+
+def _date(value: str | None) -> dt.date | None:
+    if not value or len(value) != 10:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def dob_conflict(a: Mapping[str, str | None], b: Mapping[str, str | None]) -> bool:
+    """Whether two full dates of birth name different people, unless something personal agrees.
+
+    They do when both are real dates more than one character apart, not the same date with
+    day and month swapped, and more than a year apart: the slips the model's date levels
+    read as one person.
+
+    Examples:
+        >>> dob_conflict({"dob": "1961-04-02"}, {"dob": "1990-04-02"})
+        True
+        >>> dob_conflict({"dob": "1961-04-02"}, {"dob": "1961-02-04"})
+        False
+    """
+    da, db = _date(a.get("dob")), _date(b.get("dob"))
+    if da is None or db is None or abs((da - db).days) <= DOB_APART_DAYS:
+        return False
+    if jellyfish.damerau_levenshtein_distance(str(a.get("dob")), str(b.get("dob"))) <= 1:
+        return False
+    if da.year == db.year and da.month == db.day and da.day == db.month:
+        return False
+    return not _personal_agrees(a, b)
+
+
+def kept_apart(a: Mapping[str, str | None], b: Mapping[str, str | None]) -> bool:
+    """The clustering rule for people: the household, twin and date of birth rules.
+
+    Two records of one surname stay in different clusters when their forenames name
+    different people (:func:`forename_conflict`) or their full dates of birth do
+    (:func:`dob_conflict`).
+    """
+    if not a.get("surname") or a.get("surname") != b.get("surname"):
+        return False
+    return dob_conflict(a, b) or forename_conflict(a, b)
 
 
 def twin_conflict(a: Mapping[str, str | None], b: Mapping[str, str | None]) -> bool:
@@ -151,11 +250,15 @@ def twin_conflict(a: Mapping[str, str | None], b: Mapping[str, str | None]) -> b
 
 
 __all__ = [
+    "DOB_APART_DAYS",
     "TWIN_TYPO_SIMILARITY",
     "conflict_sql",
     "forename_conflict",
     "forename_conflict_sql",
+    "dob_conflict",
+    "dob_conflict_sql",
     "identifiers_conflict",
+    "kept_apart",
     "strong_edges_sql",
     "twin_conflict",
     "twin_sql",

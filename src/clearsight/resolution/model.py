@@ -32,6 +32,7 @@ from clearsight.errors import ResolutionError
 from clearsight.ontology.types.names import GENERATIONAL, split_name
 from clearsight.resolution.deterministic import (
     conflict_sql,
+    dob_conflict_sql,
     forename_conflict_sql,
     strong_edges_sql,
     twin_sql,
@@ -130,6 +131,9 @@ class ResolutionEngine:
             selects += [
                 "nullif(split_part(trim(lower(coalesce(CAST(forename AS VARCHAR), "
                 f"CASE WHEN contains({full}, ' ') THEN split_part({full}, ' ', 1) END))), ' ', 1), '') AS forename",
+                # the whole forename with its spaces removed ('wil liam' is a slip for william)
+                "nullif(regexp_replace(lower(coalesce(CAST(forename AS VARCHAR), "
+                f"CASE WHEN contains({full}, ' ') THEN split_part({full}, ' ', 1) END)), '\\s+', '', 'g'), '') AS forename_joined",
                 "nullif(trim(lower(coalesce(CAST(surname AS VARCHAR), "
                 f"CASE WHEN contains({full}, ' ') THEN regexp_extract({full}, '(\\S+)$', 1) ELSE {full} END))), '') AS surname",
                 "CASE WHEN regexp_full_match(trim(CAST(dob AS VARCHAR)), '\\d{4}(-\\d{2}(-\\d{2})?)?') "
@@ -191,18 +195,21 @@ class ResolutionEngine:
         return {r[0]: {c: v for c, v in zip(cols, r[1:], strict=True) if v is not None} for r in rows}
 
     def attributes(self, ids: Sequence[str]) -> dict[str, dict[str, str | None]]:
-        """entity id -> forename, surname, dob (and email) of records the household and twin rules can apply to."""
+        """entity id -> forename, surname, dob, gender (and email) of records the household and twin rules can apply to."""
         if not self.spec.twin_rule or not {"forename", "surname"} <= self.present:
             return {}
         extra = [c for c in ("email", *self.spec.model_identifiers) if c in self.present]
         cols = "".join(f', "{c}"' for c in extra)
         self.con.register("wanted_attrs", pd.DataFrame({"id": pd.Series(list(ids), dtype=object)}))
-        sql = f"SELECT {UNIQUE_ID}, forename, surname, dob{cols} FROM records WHERE forename IS NOT NULL AND surname IS NOT NULL AND {UNIQUE_ID} IN (SELECT CAST(id AS VARCHAR) FROM wanted_attrs)"  # noqa: S608 - constant SQL
+        gender = "gender" if "gender" in self.present else "NULL::VARCHAR"
+        sql = f"SELECT {UNIQUE_ID}, forename, forename_joined, surname, dob, {gender}{cols} FROM records WHERE forename IS NOT NULL AND surname IS NOT NULL AND {UNIQUE_ID} IN (SELECT CAST(id AS VARCHAR) FROM wanted_attrs)"  # noqa: S608 - constant SQL
         rows = self.con.execute(sql).fetchall()
         self.con.unregister("wanted_attrs")
         keys = ["email" if c == "email" else f"id:{c}" for c in extra]
         return {
-            r[0]: {"forename": r[1], "surname": r[2], "dob": r[3], **dict(zip(keys, r[4:], strict=True))} for r in rows
+            r[0]: {"forename": r[1], "forename_joined": r[2], "surname": r[3], "dob": r[4], "gender": r[5],
+                   **dict(zip(keys, r[6:], strict=True))}
+            for r in rows
         }
 
     # -- model -----------------------------------------------------------------------
@@ -376,6 +383,7 @@ class ResolutionEngine:
         judged AS (
             SELECT u.*, {conflict_sql(self.spec, self.present)} AS conflicts, {twin_sql(self.spec, self.present)} AS twin,
                    {forename_conflict_sql(self.spec, self.present)} AS household,
+                   {dob_conflict_sql(self.spec, self.present)} AS dob_apart,
                    {_personal_sql(self.present)} AS personal
             FROM u JOIN records l ON l.{UNIQUE_ID} = u.left_id JOIN records r ON r.{UNIQUE_ID} = u.right_id
         ),
@@ -385,7 +393,7 @@ class ResolutionEngine:
                 WHEN method = 'model' AND twin THEN 'blocked'
                 WHEN method = 'deterministic' THEN 'merge'
                 WHEN household AND match_probability >= {thresholds.review_low} AND personal THEN 'review'
-                WHEN household THEN NULL
+                WHEN household OR dob_apart THEN NULL
                 WHEN match_probability >= {thresholds.merge} THEN 'merge'
                 WHEN match_probability >= {thresholds.review_low} AND match_probability < {thresholds.review_top} THEN 'review'
             END AS status,
@@ -393,6 +401,7 @@ class ResolutionEngine:
                 WHEN conflicts <> '' THEN 'conflicting ' || conflicts
                 WHEN method = 'model' AND twin THEN 'twin rule: same surname and date of birth, different forename'
                 WHEN household THEN 'same surname, different forename: a person decides'
+                WHEN dob_apart THEN 'same surname, dates of birth years apart'
                 ELSE ''
             END AS reason
             FROM judged
@@ -489,8 +498,9 @@ def _personal_sql(present: set[str]) -> str:
     return f"coalesce({' OR '.join(parts)}, false)" if parts else "false"
 
 
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or not str(value).strip()
+def _blank(column: pd.Series) -> pd.Series:
+    """Which values of a column are missing or only whitespace (vectorised: a million rows in well under a second)."""
+    return column.isna() | (column.astype(str).str.strip() == "")
 
 
 def split_full_name(name: str) -> tuple[str, str]:
@@ -514,7 +524,7 @@ def split_full_name(name: str) -> tuple[str, str]:
 
 def _split_full_names(frame: pd.DataFrame) -> pd.DataFrame:
     """Fill forename and surname from the whole name where a source gave only that (crime records)."""
-    need = frame["forename"].map(_blank) & frame["surname"].map(_blank) & ~frame["full_name"].map(_blank)
+    need = _blank(frame["forename"]) & _blank(frame["surname"]) & ~_blank(frame["full_name"])
     if not need.any():
         return frame
     frame = frame.copy()

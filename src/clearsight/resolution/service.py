@@ -30,7 +30,7 @@ from clearsight.resolution.cluster import (
     changes,
     cluster_records,
 )
-from clearsight.resolution.deterministic import forename_conflict
+from clearsight.resolution.deterministic import kept_apart
 from clearsight.resolution.model import (
     ASSESSMENT_NOTE,
     EngineOptions,
@@ -143,7 +143,7 @@ def apply_clustering(
     """
     new = cluster_records(
         edges, judgements, blocked=blocked, identifiers=identifiers, attributes=attributes,
-        apart=forename_conflict if spec.twin_rule else None,
+        apart=kept_apart if spec.twin_rule else None,
     )
     old_m = _memberships(old)
     made = changes(old_m, new)
@@ -365,18 +365,22 @@ def identifiers_for(op: Operation, spec: ResolutionSpec, ids: Sequence[str]) -> 
 
 
 def attributes_for(op: Operation, spec: ResolutionSpec, ids: Sequence[str]) -> dict[str, dict[str, str | None]]:
-    """Forename (first word), surname and date of birth of records, for the household and twin rules."""
+    """Forename (first word and whole), surname, date of birth and gender of records, for the household and twin rules."""
     if not spec.twin_rule:
         return {}
-    wanted = {c: spec.fields[c] for c in ("forename", "surname", "dob", "email") if c in spec.fields}
+    wanted = {c: spec.fields[c] for c in ("forename", "surname", "dob", "gender", "email") if c in spec.fields}
     raw = op.run(rs.identifier_values, entity_ids=ids, fields=wanted)
     out: dict[str, dict[str, str | None]] = {}
     for entity, values in raw.items():
-        forename = (values.get("forename") or "").strip().lower().split(" ")[0] or None
+        whole = (values.get("forename") or "").strip().lower()
+        forename = whole.split(" ")[0] or None
         surname = (values.get("surname") or "").strip().lower() or None
         dob = values.get("dob")
         if forename and surname:
-            out[entity] = {"forename": forename, "surname": surname, "dob": dob, "email": values.get("email")}
+            gender = (values.get("gender") or "").strip().lower()
+            out[entity] = {"forename": forename, "forename_joined": "".join(whole.split()), "surname": surname,
+                           "dob": dob, "gender": gender if gender in ("male", "female", "other") else None,
+                           "email": values.get("email")}
     return out
 
 

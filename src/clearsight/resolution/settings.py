@@ -17,8 +17,11 @@ Design choices for Person (measured, see ``benchmarks/bench_resolution_accuracy.
   and :func:`~clearsight.resolution.deterministic.twin_conflict` blocks them outright when
   the birth date is the same too.
 * Names written the other way round (surname in the forename field) get a level of their
-  own in both name comparisons. It needs *both* names crossed over, so a shared surname
-  alone (a household) never reaches it.
+  own in both name comparisons, and a weaker one when one of them is mistyped too. They
+  need *both* names crossed over, so a shared surname alone (a household) never reaches
+  them.
+* A forename with a space in it is compared by its first word and, at the typo levels, as
+  a whole with the space removed ("wil liam" is william, "john paul" is near "johnpaul").
 * Nicknames (Bill for William) agree on a forename group, an extra level after exact.
 * Dates of birth are ``YYYY-MM-DD`` strings, or ``YYYY-MM`` / ``YYYY`` when only part is
   known: a partial date agrees with a full one it is a prefix of, at a weaker level.
@@ -231,6 +234,19 @@ def _reversed_names() -> str:
     return '"forename_l" = "surname_r" AND "surname_l" = "forename_r"'
 
 
+def _reversed_names_typo() -> str:
+    """Both names crossed over, one or both mistyped (Jaro-Winkler >= 0.9 each way)."""
+    return (
+        'jaro_winkler_similarity("forename_l", "surname_r") >= 0.9 '
+        'AND jaro_winkler_similarity("surname_l", "forename_r") >= 0.9'
+    )
+
+
+def _forename_jw(threshold: float) -> str:
+    """The first forenames, or the whole forenames with their spaces removed, this similar."""
+    return f'greatest(jaro_winkler_similarity("forename_l", "forename_r"), jaro_winkler_similarity("forename_joined_l", "forename_joined_r")) >= {threshold}'
+
+
 def _forename() -> dict[str, Any]:
     return {
         "output_column_name": "forename",
@@ -239,9 +255,10 @@ def _forename() -> dict[str, Any]:
             _null("forename"),
             _level('"forename_l" = "forename_r"', "exact", 0.80, 0.010, tf="forename"),
             _level(_reversed_names(), "crossed with surname", 0.02, 0.00001, fixed=True),
+            _level(_reversed_names_typo(), "crossed with surname, mistyped", 0.01, 0.00001, fixed=True),
             _level('list_has_any("forename_groups_l", "forename_groups_r")', "nickname", 0.05, 0.0005),
-            _level(_jw("forename", 0.92), "jaro-winkler >= 0.92", 0.07, 0.002),
-            _level(_jw("forename", 0.80), "jaro-winkler >= 0.80", 0.03, 0.02),
+            _level(_forename_jw(0.92), "jaro-winkler >= 0.92", 0.07, 0.002),
+            _level(_forename_jw(0.80), "jaro-winkler >= 0.80", 0.03, 0.02),
             _level(
                 '(length("forename_l") = 1 OR length("forename_r") = 1) AND left("forename_l", 1) = left("forename_r", 1)',
                 "initial",
@@ -263,6 +280,7 @@ def _surname() -> dict[str, Any]:
             _null("surname"),
             _level('"surname_l" = "surname_r"', "exact", 0.85, 0.005, tf="surname"),
             _level(_reversed_names(), "crossed with forename", 0.02, 0.00001, fixed=True),
+            _level(_reversed_names_typo(), "crossed with forename, mistyped", 0.01, 0.00001, fixed=True),
             _level(_jw("surname", 0.92), "jaro-winkler >= 0.92", 0.06, 0.002),
             _level(tokens, "shares a part", 0.03, 0.001, fixed=True),
             _level(_jw("surname", 0.80), "jaro-winkler >= 0.80", 0.02, 0.02),
@@ -437,8 +455,10 @@ def _blocking_rules(spec: ResolutionSpec, present: set[str]) -> list[str]:
         (("surname", "dob"), 'l."surname" = r."surname" AND l."dob" = r."dob"'),
         (("forename", "dob"), 'l."forename" = r."forename" AND l."dob" = r."dob"'),
         (("dob", "postcode"), 'l."dob" = r."dob" AND l."postcode" = r."postcode"'),
-        # names written the other way round
+        # names written the other way round, also with a slip in one of them
         (("forename", "surname"), 'l."forename" = r."surname" AND l."surname" = r."forename"'),
+        (("forename", "surname", "dob"), 'l."forename" = r."surname" AND l."dob" = r."dob"'),
+        (("forename", "surname", "dob"), 'l."surname" = r."forename" AND l."dob" = r."dob"'),
         # nicknames: Bill Smith and William Smith
         (("forename", "surname"), 'l."forename_canon" = r."forename_canon" AND l."surname" = r."surname"'),
         (("address", "forename"), 'l."address" = r."address" AND left(l."forename", 1) = left(r."forename", 1)'),
