@@ -94,6 +94,18 @@ def _current_statement(row: Any) -> StatementRecord:
     return StatementRecord._make(row + _CURRENT)
 
 
+def _bytewise(conn: Connection, *columns: Any) -> list[Any]:
+    """Sort keys in code-point order on every backend.
+
+    SQLite compares text bytewise; PostgreSQL sorts by the database's collation, which
+    even for C.UTF-8 goes through the C library's collation and costs most of a large
+    governed read. The "C" collation gives SQLite's order at memcmp speed.
+    """
+    if conn.dialect.name == "postgresql":
+        return [c.collate("C") for c in columns]
+    return list(columns)
+
+
 def _chunks(ids: Sequence[str]) -> Iterable[Sequence[str]]:
     for i in range(0, len(ids), _CHUNK):
         yield ids[i : i + _CHUNK]
@@ -200,7 +212,9 @@ def statements(
     make = _statement if include_history else _current_statement
     out: list[StatementRecord] = []
     for chunk in _chunks(list(dict.fromkeys(entity_ids))):
-        q = base.where(s.c.entity_id.in_(chunk)).order_by(s.c.entity_id, s.c.prop, s.c.first_seen, s.c.value)
+        q = base.where(s.c.entity_id.in_(chunk)).order_by(
+            *_bytewise(conn, s.c.entity_id, s.c.prop, s.c.first_seen, s.c.value)
+        )
         out.extend(map(make, _fetch_plain(conn, q)))
     return out
 
