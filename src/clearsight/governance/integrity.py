@@ -272,7 +272,7 @@ def verify(conn: Connection, *, against: treehead.SignedTreeHead | None = None,
         if report.entries < against.head.size:
             report.fail(
                 f"the log has {report.entries} entries but the kept tree head has {against.head.size}: "
-                "entries were removed or the database was rolled back",
+                "entries were removed or the database was rolled back (restored from an older backup)",
                 report.entries + 1,
             )
         elif head_root != against.head.root_bytes:
