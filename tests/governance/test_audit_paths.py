@@ -73,8 +73,8 @@ def small_pieces(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     used: list[bool] = []
     walk = integrity._walk_in_pieces
 
-    def spy(conn, head_size):  # type: ignore[no-untyped-def]
-        result = walk(conn, head_size)
+    def spy(conn, head_size, workers):  # type: ignore[no-untyped-def]
+        result = walk(conn, head_size, max(workers, 2))
         used.append(result is not None)
         return result
 
@@ -84,7 +84,7 @@ def small_pieces(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
 
 def _one_pass(ws: Workspace, monkeypatch: pytest.MonkeyPatch, **kw: object) -> integrity.VerifyReport:
     with monkeypatch.context() as m:
-        m.setattr(integrity, "_walk_in_pieces", lambda conn, head_size: None)
+        m.setattr(integrity, "_walk_in_pieces", lambda conn, head_size, workers: None)
         return _verify(ws, **kw)
 
 

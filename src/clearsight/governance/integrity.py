@@ -10,7 +10,6 @@ documents that :mod:`clearsight.governance.verifier` checks with no database acc
 from __future__ import annotations
 
 import copy
-import hashlib
 import multiprocessing
 import os
 from collections.abc import Sequence
@@ -82,11 +81,10 @@ class _Walk:
 
 
 def _leaves(canonicals: Sequence[bytes | None]) -> list[bytes]:
-    sha = hashlib.sha256
     try:
-        return [sha(b"\x00" + c).digest() for c in canonicals]  # type: ignore[operator]
+        return merkle.leaf_hashes(canonicals)  # type: ignore[arg-type]
     except TypeError:  # a NULL field makes the whole canonical form NULL
-        return [sha(b"\x00" + (c or b"")).digest() for c in canonicals]
+        return merkle.leaf_hashes(c or b"" for c in canonicals)
 
 
 def _check_batch(rows: Sequence[tuple[Any, ...]], leaves: list[bytes], walk: _Walk, report: VerifyReport) -> None:
@@ -101,8 +99,8 @@ def _check_batch(rows: Sequence[tuple[Any, ...]], leaves: list[bytes], walk: _Wa
         seqs == tuple(range(first, first + len(rows)))
         and prevs[0] == walk.prev
         and prevs[1:] == hashes[:-1]
-        and tuple(leaf.hex() for leaf in leaves) == hashes
         and None not in canonicals
+        and list(map(bytes.hex, leaves)) == list(hashes)
     ):
         walk.expected_seq = first + len(rows)
         walk.prev = hashes[-1]
@@ -124,12 +122,18 @@ def _check_batch(rows: Sequence[tuple[Any, ...]], leaves: list[bytes], walk: _Wa
         walk.expected_seq = seq + 1
 
 
-def _cursor(driver: Any, dialect: str) -> Any:
+def _entries(driver: Any, dialect: str, *bounds: int) -> Any:
+    """A driver cursor over the entries (all, or ``bounds[0] <= seq < bounds[1]``), executed."""
+    sql = _select(dialect, bounded=bool(bounds))
     if dialect == "postgresql":
         cursor = driver.cursor(name="clearsight_audit_verify")  # server-side: streamed, not loaded whole
         cursor.itersize = _BATCH
+        # binary results: the canonical bytes arrive as they are, not hex-encoded
+        cursor.execute(sql, bounds or None, binary=True)
         return cursor
-    return driver.cursor()
+    cursor = driver.cursor()
+    cursor.execute(sql, bounds)
+    return cursor
 
 
 @dataclass
@@ -168,8 +172,7 @@ def _walk_piece(url: str, lo: int, hi: int, cut: int) -> tuple[_Walked, bool]:
     engine = create_engine(url, poolclass=NullPool)
     try:
         with engine.connect() as conn:
-            cursor = _cursor(conn.connection.driver_connection, conn.dialect.name)
-            cursor.execute(_select(conn.dialect.name, bounded=True), (lo, hi))
+            cursor = _entries(conn.connection.driver_connection, conn.dialect.name, lo, hi)
             report = VerifyReport()
             walked = _walk(cursor, _Walk(expected_seq=lo, prev=None), report, cut)
             cursor.close()
@@ -178,7 +181,7 @@ def _walk_piece(url: str, lo: int, hi: int, cut: int) -> tuple[_Walked, bool]:
     return walked, report.ok
 
 
-def _walk_in_pieces(conn: Connection, head_size: int) -> _Walked | None:
+def _walk_in_pieces(conn: Connection, head_size: int, workers: int) -> _Walked | None:
     """Walk a clean log in pieces on every core; None if it is small, in memory or not clean.
 
     Each piece is an aligned run of :data:`_PIECE` sequence numbers, so its tree is a set
@@ -186,7 +189,6 @@ def _walk_in_pieces(conn: Connection, head_size: int) -> _Walked | None:
     hash or link, a piece of the wrong size) returns None, and the caller walks the log
     in one pass, which names the first bad entry exactly.
     """
-    workers = min(os.cpu_count() or 1, 8)
     url = conn.engine.url
     if workers < 2 or (conn.dialect.name == "sqlite" and url.database in (None, "", ":memory:")):
         return None
@@ -218,15 +220,16 @@ def _walk_in_pieces(conn: Connection, head_size: int) -> _Walked | None:
 
 
 def verify(conn: Connection, *, against: treehead.SignedTreeHead | None = None,
-           public_key: Ed25519PublicKey | None = None) -> VerifyReport:
+           public_key: Ed25519PublicKey | None = None, workers: int | None = None) -> VerifyReport:
     """Recompute the chain and the tree; compare with the stored tree and a kept head.
 
     Every field of every entry is hashed (the canonical form is assembled by the
     database, hashed here), every chain link and sequence number is checked, the tree is
     rebuilt from the recomputed leaf hashes and compared with the stored nodes, and a kept
     signed head must match the rebuilt tree at its size. A large log is walked in pieces
-    on every core; if any piece shows a problem the log is walked again in one pass to
-    name the first bad entry.
+    by ``workers`` processes (default: one per core, at most eight; 1 walks it in this
+    process); if any piece shows a problem the log is walked again in one pass to name
+    the first bad entry.
     """
     report = VerifyReport()
     if against is not None:
@@ -235,12 +238,12 @@ def verify(conn: Connection, *, against: treehead.SignedTreeHead | None = None,
             return report
         report.checked_against = against.head.size
     head_size = against.head.size if against is not None else -1
-    walked = _walk_in_pieces(conn, head_size)
+    workers = min(os.cpu_count() or 1, 8) if workers is None else workers
+    walked = _walk_in_pieces(conn, head_size, workers)
     if walked is None:
         # straight from the driver: verification reads every entry, so row wrapping matters
-        cursor = _cursor(conn.connection.driver_connection, conn.dialect.name)
+        cursor = _entries(conn.connection.driver_connection, conn.dialect.name)
         try:
-            cursor.execute(_select(conn.dialect.name))
             walked = _walk(cursor, _Walk(), report, head_size)
         finally:
             cursor.close()
