@@ -68,6 +68,9 @@ def verify(
         None, "--witness", help="A witness store (folder or file): check against its newest head."
     ),
     public_key: Path | None = typer.Option(None, "--public-key", help="The signer's public key (default: the workspace key's .pub)."),
+    workers: int | None = typer.Option(
+        None, "--workers", min=1, help="Processes to verify a large log with (default: one per core)."
+    ),
     purpose: str = typer.Option(INTEGRITY_PURPOSE, "--purpose", "-p", help=PURPOSE_HELP),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
@@ -80,7 +83,7 @@ def verify(
     ws = st.workspace()
     report = service.verify(
         ws.governance, ws.context(purpose), against=against, public_key=public_key,
-        signing_key=st.settings.signing_key_path, witness_store=witness_store,
+        signing_key=st.settings.signing_key_path, witness_store=witness_store, workers=workers,
     )
     if as_json:
         print_json(report.as_dict())

@@ -45,7 +45,7 @@ def read_log(gov: Governance, ctx: Context, **filters: Any) -> list[audit.AuditE
 
 
 def verify(gov: Governance, ctx: Context, *, against: Path | None = None, public_key: Path | None = None,
-           signing_key: Path, witness_store: Path | None = None) -> integrity.VerifyReport:
+           signing_key: Path, witness_store: Path | None = None, workers: int | None = None) -> integrity.VerifyReport:
     """Verify the log, against a kept head or the newest head in a witness store if given."""
     _require_auditor(gov, ctx, "audit.verify")
     if against is not None and witness_store is not None:
@@ -59,7 +59,7 @@ def verify(gov: Governance, ctx: Context, *, against: Path | None = None, public
         if head is None:
             raise NotFound(f"the witness store {witness.store_path(witness_store)} holds no tree head yet")
     with gov.store.connect() as conn:
-        report = integrity.verify(conn, against=head, public_key=key)
+        report = integrity.verify(conn, against=head, public_key=key, workers=workers)
     with gov.store.begin() as conn:
         audit.append(
             conn,
