@@ -182,7 +182,7 @@ def _walk_piece(url: str, lo: int, hi: int, cut: int) -> tuple[_Walked, bool]:
 
 
 def _walk_in_pieces(conn: Connection, head_size: int, workers: int) -> _Walked | None:
-    """Walk a clean log in pieces on every core; None if it is small, in memory or not clean.
+    """Walk a clean log in pieces, in ``workers`` processes; None if small, in memory or not clean.
 
     Each piece is an aligned run of :data:`_PIECE` sequence numbers, so its tree is a set
     of perfect subtrees that fold into the whole. Any sign of a problem (a gap, a bad
@@ -200,7 +200,8 @@ def _walk_in_pieces(conn: Connection, head_size: int, workers: int) -> _Walked |
     cuts = [head_size - (lo - 1) if lo - 1 < head_size <= lo - 1 + _PIECE else -1 for lo in starts]
     target = url.render_as_string(hide_password=False)
     try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        # fork: the workers start at once and need nothing re-imported; each opens its own connection
+        with ProcessPoolExecutor(min(workers, len(starts)), mp_context=multiprocessing.get_context("fork")) as pool:
             pieces = list(pool.map(_walk_piece, [target] * len(starts), starts,
                                    [min(lo + _PIECE, high + 1) for lo in starts], cuts))
     except (OSError, SQLAlchemyError, BrokenProcessPool):
