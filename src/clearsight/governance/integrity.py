@@ -10,6 +10,7 @@ documents that :mod:`clearsight.governance.verifier` checks with no database acc
 from __future__ import annotations
 
 import copy
+import gc
 import multiprocessing
 import os
 from collections.abc import Sequence
@@ -200,8 +201,12 @@ def _walk_in_pieces(conn: Connection, head_size: int, workers: int) -> _Walked |
     cuts = [head_size - (lo - 1) if lo - 1 < head_size <= lo - 1 + _PIECE else -1 for lo in starts]
     target = url.render_as_string(hide_password=False)
     try:
-        # fork: the workers start at once and need nothing re-imported; each opens its own connection
-        with ProcessPoolExecutor(min(workers, len(starts)), mp_context=multiprocessing.get_context("fork")) as pool:
+        # fork: the workers start at once and need nothing re-imported; each opens its own
+        # connection. gc.freeze keeps a worker's collector off the objects it inherited,
+        # which would otherwise copy the parent's whole heap page by page.
+        with ProcessPoolExecutor(
+            min(workers, len(starts)), mp_context=multiprocessing.get_context("fork"), initializer=gc.freeze
+        ) as pool:
             pieces = list(pool.map(_walk_piece, [target] * len(starts), starts,
                                    [min(lo + _PIECE, high + 1) for lo in starts], cuts))
     except (OSError, SQLAlchemyError, BrokenProcessPool):
