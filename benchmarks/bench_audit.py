@@ -191,7 +191,8 @@ def run_backend(name: str, make_url, sizes: list[int], table: Table) -> None:  #
                       f"{rates[1] / read_rate:.2f}x the plain read's rate")
         # below two pieces the log is verified in one process whatever the setting
         split = n >= 2 * integrity._PIECE
-        table.add_row(name, f"verify {n:,} entries, {CORES if split else 1} processes (default)",
+        used = CORES if split else 1
+        table.add_row(name, f"verify {n:,} entries, {used} process{'es' if used > 1 else ''} (default)",
                       f"{rates[None]:,.0f} entries/s",
                       f"{rates[None] / rates[1]:.2f}x one process (target >= 200,000/s)")
         with store.connect() as conn:
