@@ -108,3 +108,29 @@ def test_case_purpose_requires_assignment(tmp_path: Path) -> None:
     assert cs(*ws, "cases", "assign", "OP-KESTREL", "jdoe", "--remove").returncode == 0
     again = cs(*other, "search", "smith", "--purpose", "case:OP-KESTREL")
     assert again.returncode == 4
+
+
+def test_witness_push_then_verify_detects_a_restored_backup(tmp_path: Path) -> None:
+    import shutil
+
+    ws = ["--workspace", str(tmp_path / "ws"), "--user", "dpo1"]
+    assert cs(*ws, "init").returncode == 0
+    store = tmp_path / "witness"
+    store.mkdir()
+    first = cs(*ws, "audit", "witness", "push", "--to", str(store))
+    assert first.returncode == 0, first.stderr
+    assert "Witnessed the signed tree head" in first.stderr
+    db = tmp_path / "ws" / "clearsight.db"
+    backup = tmp_path / "backup.db"
+    shutil.copy(db, backup)  # no writer is open: the WAL is checkpointed on close
+    assert cs(*ws, "audit", "verify", "--witness", str(store), "--workers", "1").returncode == 0  # logs itself
+    second = cs(*ws, "audit", "witness", "push", "--to", str(store))
+    assert second.returncode == 0 and "consistent with the previous head" in second.stderr
+    for leftover in (tmp_path / "ws").glob("clearsight.db-*"):
+        leftover.unlink()
+    shutil.copy(backup, db)
+    restored = cs(*ws, "audit", "verify", "--witness", str(store))
+    assert restored.returncode != 0
+    assert "FAIL" in restored.stderr and "older backup" in restored.stderr
+    refused = cs(*ws, "audit", "witness", "push", "--to", str(store))
+    assert refused.returncode != 0 and "nothing was witnessed" in refused.stderr

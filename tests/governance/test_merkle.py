@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from clearsight.governance.merkle import (
     EMPTY_ROOT,
+    CompactRange,
     MemoryNodeStore,
     MissingNodeError,
     NodeStore,
@@ -25,6 +26,7 @@ from clearsight.governance.merkle import (
     leaf_hash,
     node_hash,
     nodes_completed_by_append,
+    perfect_root,
     root,
     root_from_leaf_hashes,
     subtree_hash,
@@ -423,3 +425,45 @@ def test_modified_consistency_proofs_are_rejected(data: st.DataObject, size: int
             other_old, other_new, root(store, other_old), root(store, other_new), proof
         )
         assert got is expected
+
+
+# --- building the root in runs (used by verification) -------------------------------------
+
+
+@given(st.lists(st.integers(min_value=0, max_value=70), max_size=6))
+@settings(max_examples=200)
+def test_compact_range_matches_the_reference_root_for_any_runs(runs: list[int]) -> None:
+    all_leaves = leaves(sum(runs))
+    tree = CompactRange()
+    done = 0
+    for run in runs:
+        tree.extend(all_leaves[done : done + run])
+        done += run
+        assert tree.size == done
+        assert tree.root() == root_from_leaf_hashes(all_leaves[:done])
+
+
+@pytest.mark.parametrize(("piece", "total"), [(1, 5), (4, 13), (8, 64), (16, 17)])
+def test_compact_ranges_of_aligned_pieces_concatenate(piece: int, total: int) -> None:
+    all_leaves = leaves(total)
+    whole = CompactRange()
+    for start in range(0, total, piece):
+        part = CompactRange()
+        part.extend(all_leaves[start : start + piece])
+        whole.concat(part)
+        assert whole.root() == root_from_leaf_hashes(all_leaves[: start + part.size])
+    assert whole.size == total
+
+
+def test_compact_range_refuses_a_misaligned_piece() -> None:
+    head, tail = CompactRange(), CompactRange()
+    head.extend(leaves(3))
+    tail.extend(leaves(2))
+    with pytest.raises(ValueError, match="cannot start at leaf 3"):
+        head.concat(tail)
+
+
+def test_perfect_root_needs_a_power_of_two() -> None:
+    assert perfect_root(leaves(8)) == root_from_leaf_hashes(leaves(8))
+    with pytest.raises(ValueError, match="power-of-two"):
+        perfect_root(leaves(6))

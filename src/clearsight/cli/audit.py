@@ -64,19 +64,26 @@ def log_(
 def verify(
     ctx: typer.Context,
     against: Path | None = typer.Option(None, "--against", help="A signed tree head kept elsewhere (JSON)."),
+    witness_store: Path | None = typer.Option(
+        None, "--witness", help="A witness store (folder or file): check against its newest head."
+    ),
     public_key: Path | None = typer.Option(None, "--public-key", help="The signer's public key (default: the workspace key's .pub)."),
+    workers: int | None = typer.Option(
+        None, "--workers", min=1, help="Processes to verify a large log with (default: one per core)."
+    ),
     purpose: str = typer.Option(INTEGRITY_PURPOSE, "--purpose", "-p", help=PURPOSE_HELP),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Recompute the hash chain and Merkle tree; name the first bad entry.
 
     Example: clearsight audit verify --against heads/2026-11-01.json
+    Example: clearsight audit verify --witness /mnt/dpo-witness
     """
     st = state(ctx)
     ws = st.workspace()
     report = service.verify(
         ws.governance, ws.context(purpose), against=against, public_key=public_key,
-        signing_key=st.settings.signing_key_path,
+        signing_key=st.settings.signing_key_path, witness_store=witness_store, workers=workers,
     )
     if as_json:
         print_json(report.as_dict())
@@ -110,6 +117,30 @@ def checkpoint(
         err.print(f"Signed tree head of {sth.head.size} entries written to {output}")
     else:
         typer.echo(text)
+
+
+witness_app = typer.Typer(help="Witnessed tree heads kept outside the platform (LOG-9).", no_args_is_help=True)
+app.add_typer(witness_app, name="witness")
+
+
+@witness_app.command("push")
+def witness_push(
+    ctx: typer.Context,
+    to: Path = typer.Option(..., "--to", help="The witness store: a folder (tree-heads.jsonl inside) or a file."),
+    purpose: str = typer.Option(INTEGRITY_PURPOSE, "--purpose", "-p", help=PURPOSE_HELP),
+) -> None:
+    """Sign the current tree head and append it to a witness store, after proving it extends the newest one there.
+
+    Run it on a schedule (see docs/audit.md). Example: clearsight audit witness push --to /mnt/dpo-witness
+    """
+    st = state(ctx)
+    ws = st.workspace()
+    result = service.witness_push(ws.governance, ws.context(purpose), to, signing_key=st.settings.signing_key_path)
+    if not result.appended:
+        err.print(f"Nothing new: the witness store already holds the head of {result.head.head.size} entries")
+        return
+    since = "" if result.previous_size is None else f", consistent with the previous head of {result.previous_size}"
+    err.print(f"Witnessed the signed tree head of {result.head.head.size} entries{since}")
 
 
 @app.command()

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select, text
+from sqlalchemy import Connection, and_, func, or_, select
 
 from clearsight.governance import merkle
 from clearsight.store import tables as t
@@ -136,6 +136,22 @@ _LOG_COLUMNS = (
 )
 
 
+def canonical_sql(dialect: str) -> str:
+    """An SQL expression for an ``audit_log`` row's canonical bytes, built by the database.
+
+    It is :func:`canonical_bytes` of the stored fields (NULL if any field is NULL), so a
+    verifier can hash one value per entry instead of assembling twelve.
+    """
+    fields = [f'"{c}"' for c in _LOG_COLUMNS[1:12]]
+    if dialect == "postgresql":
+        joined = " || chr(31) || ".join(["seq::text", *fields])
+        return f"convert_to({joined}, 'UTF8')"
+    # one printf is about twice as fast as eleven concatenations; printf turns NULL into ''
+    any_null = " OR ".join(f"{f} IS NULL" for f in fields)
+    template = "%d" + "\x1f%s" * len(fields)
+    return f"CASE WHEN {any_null} THEN NULL ELSE CAST(printf('{template}', seq, {', '.join(fields)}) AS BLOB) END"
+
+
 class _Sql:
     """The append path's statements, in the driver's own parameter style.
 
@@ -155,6 +171,9 @@ class _Sql:
 
 _SQL = {"sqlite": _Sql("?"), "postgresql": _Sql("%s")}
 
+#: the server-side append installed by migration 0006 (PostgreSQL)
+_PG_APPEND = "SELECT * FROM clearsight_audit_append(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+
 
 def _sql(conn: Connection) -> _Sql:
     return _SQL.get(conn.dialect.name) or _SQL["sqlite"]
@@ -163,12 +182,6 @@ def _sql(conn: Connection) -> _Sql:
 def _last(conn: Connection) -> tuple[int, str]:
     row = conn.exec_driver_sql(_sql(conn).last).first()
     return (0, GENESIS) if row is None else (int(row[0]), str(row[1]))
-
-
-def _lock(conn: Connection) -> None:
-    """Serialise appends: one writer extends the chain at a time."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(626262)"))
 
 
 def append(
@@ -190,9 +203,6 @@ def append(
         raise ValueError(f"unknown audit operation {operation!r}")
     if outcome not in OUTCOMES:
         raise ValueError(f"unknown audit outcome {outcome!r}")
-    _lock(conn)
-    last_seq, prev = _last(conn)
-    seq = last_seq + 1
     fields = [
         at or utc_now(),
         operation,
@@ -204,28 +214,26 @@ def append(
         outcome,
         subjects_field(subjects),
         _json(details or {}),
-        prev,
     ]
-    canonical = canonical_bytes(seq, *fields)
-    digest = entry_hash(canonical)
-    entry = AuditEntry(
-        seq=seq,
-        at=fields[0],
-        operation=fields[1],
-        action=fields[2],
-        user=fields[3],
-        purpose=fields[4],
-        component=fields[5],
-        client=fields[6],
-        outcome=fields[7],
-        subjects=fields[8],
-        details=fields[9],
-        prev_hash=prev,
-        entry_hash=digest,
+    if conn.dialect.name == "postgresql":
+        # one round trip: the server locks, chains, inserts and extends the tree
+        row = conn.exec_driver_sql(_PG_APPEND, tuple(fields)).one()
+        seq, prev, digest = int(row[0]), str(row[1]), str(row[2])
+    else:
+        seq, prev, digest = _append_here(conn, fields)
+    at_, operation_, action_, user_, purpose_, component_, client_, outcome_, subjects_, details_ = fields
+    return AuditEntry(
+        seq, at_, operation_, action_, user_, purpose_, component_, client_, outcome_, subjects_, details_, prev, digest
     )
+
+
+def _append_here(conn: Connection, fields: list[str]) -> tuple[int, str, str]:
+    """Chain, insert and extend the tree from Python; the caller's transaction serialises it."""
+    last_seq, prev = _last(conn)
+    seq = last_seq + 1
+    digest = entry_hash(canonical_bytes(seq, *fields, prev))
     sql = _sql(conn)
-    conn.exec_driver_sql(sql.insert, tuple(getattr(entry, c) for c in _LOG_COLUMNS))
-    index = seq - 1
+    conn.exec_driver_sql(sql.insert, (seq, *fields, prev, digest))
 
     def get_node(level: int, idx: int) -> bytes:
         row = conn.exec_driver_sql(sql.node, (level, idx)).first()
@@ -233,9 +241,9 @@ def append(
             raise merkle.MissingNodeError(level, idx)
         return bytes(row[0])
 
-    nodes = merkle.nodes_completed_by_append(get_node, index, bytes.fromhex(digest))
+    nodes = merkle.nodes_completed_by_append(get_node, seq - 1, bytes.fromhex(digest))
     conn.exec_driver_sql(sql.insert_node, [(lv, ix, h) for lv, ix, h in nodes])
-    return entry
+    return seq, prev, digest
 
 
 def size(conn: Connection) -> int:
@@ -384,6 +392,7 @@ __all__ = [
     "SqlNodeStore",
     "append",
     "canonical_bytes",
+    "canonical_sql",
     "encode_field",
     "entry_hash",
     "get_entry",

@@ -10,18 +10,25 @@ documents that :mod:`clearsight.governance.verifier` checks with no database acc
 
 from __future__ import annotations
 
-import hashlib
+import copy
+import gc
+import multiprocessing
+import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, create_engine, func, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import NullPool
 
 from clearsight.errors import IntegrityError, NotFound
 from clearsight.governance import audit, merkle, treehead, verifier
-from clearsight.governance.audit import GENESIS, SEP, SqlNodeStore, get_entry
+from clearsight.governance.audit import GENESIS, SqlNodeStore, get_entry
 from clearsight.store import tables as t
 
 LOG_ID = "clearsight-audit"
@@ -50,77 +57,209 @@ class VerifyReport:
         return dict(self.__dict__)
 
 
-def _fold(stack: list[tuple[int, bytes]]) -> bytes:
-    """The root of a tree held as its completed perfect subtrees (left to right)."""
-    if not stack:
-        return merkle.EMPTY_ROOT
-    current = stack[-1][1]
-    for _, left in reversed(stack[:-1]):
-        current = hashlib.sha256(b"\x01" + left + current).digest()
-    return current
+#: entries fetched and checked together; a power of two, so each batch is one perfect subtree
+_BATCH = 1 << 14
 
 
-_SELECT = (
-    "SELECT seq, at, operation, action, \"user\", purpose, component, client, outcome, "
-    "subjects, details, prev_hash, entry_hash FROM audit_log ORDER BY seq"
-)
+#: entries per piece when the log is verified in several processes (a power of two)
+_PIECE = 1 << 16
+
+
+def _select(dialect: str, *, bounded: bool = False) -> str:
+    mark = "%s" if dialect == "postgresql" else "?"
+    where = f"WHERE seq >= {mark} AND seq < {mark} " if bounded else ""
+    # only constants are formatted in: column names and the driver's parameter marker
+    return (
+        f"SELECT seq, {audit.canonical_sql(dialect)}, prev_hash, entry_hash "  # noqa: S608
+        f"FROM audit_log {where}ORDER BY seq"
+    )
+
+
+@dataclass
+class _Walk:
+    """Where the walk through the log has got to."""
+
+    expected_seq: int = 1
+    #: the hash the next entry must point to; None where a piece starts (checked by the caller)
+    prev: str | None = GENESIS
+
+
+def _leaves(canonicals: Sequence[bytes | None]) -> list[bytes]:
+    try:
+        return merkle.leaf_hashes(canonicals)  # type: ignore[arg-type]
+    except TypeError:  # a NULL field makes the whole canonical form NULL
+        return merkle.leaf_hashes(c or b"" for c in canonicals)
+
+
+def _check_batch(rows: Sequence[tuple[Any, ...]], leaves: list[bytes], walk: _Walk, report: VerifyReport) -> None:
+    """Check sequence numbers, hashes and chain links of one batch; name each bad entry.
+
+    The common case (nothing wrong) is decided by whole-batch comparisons; only a batch
+    with a problem is walked entry by entry to say what and where.
+    """
+    seqs, canonicals, prevs, hashes = zip(*rows, strict=True)
+    first = walk.expected_seq
+    if (
+        seqs == tuple(range(first, first + len(rows)))
+        and prevs[0] == walk.prev
+        and prevs[1:] == hashes[:-1]
+        and None not in canonicals
+        and list(map(bytes.hex, leaves)) == list(hashes)
+    ):
+        walk.expected_seq = first + len(rows)
+        walk.prev = hashes[-1]
+        return
+    for seq, canonical, prev_hash, stored, leaf in zip(seqs, canonicals, prevs, hashes, leaves, strict=True):
+        expected = walk.expected_seq
+        if seq != expected:
+            if seq > expected:
+                report.fail(f"entry {expected} is missing (the log jumps from {expected - 1} to {seq})", expected)
+            else:
+                report.fail(f"entry {seq} appears out of order", seq)
+        if canonical is None:
+            report.fail(f"entry {seq} has an empty field (its content was changed)", seq)
+        if prev_hash != walk.prev:
+            report.fail(f"entry {seq} does not point to the entry before it (chain broken: reordered or removed)", seq)
+        if leaf.hex() != stored:
+            report.fail(f"entry {seq} does not match its hash (its content was changed)", seq)
+        walk.prev = stored
+        walk.expected_seq = seq + 1
+
+
+def _entries(driver: Any, dialect: str, *bounds: int) -> Any:
+    """A driver cursor over the entries (all, or ``bounds[0] <= seq < bounds[1]``), executed."""
+    sql = _select(dialect, bounded=bool(bounds))
+    if dialect == "postgresql":
+        cursor = driver.cursor(name="clearsight_audit_verify")  # server-side: streamed, not loaded whole
+        cursor.itersize = _BATCH
+        # binary results: the canonical bytes arrive as they are, not hex-encoded
+        cursor.execute(sql, bounds or None, binary=True)
+        return cursor
+    cursor = driver.cursor()
+    cursor.execute(sql, bounds)
+    return cursor
+
+
+@dataclass
+class _Walked:
+    """One stretch of the log, walked: its tree and where its chain starts and ends."""
+
+    tree: merkle.CompactRange
+    walk: _Walk
+    first_prev: str | None
+    at_cut: merkle.CompactRange | None
+
+
+def _walk(cursor: Any, walk: _Walk, report: VerifyReport, cut: int) -> _Walked:
+    """Hash and check every row the cursor yields; keep the tree's state after ``cut`` rows."""
+    tree = merkle.CompactRange()
+    first_prev: str | None = None
+    at_cut: merkle.CompactRange | None = merkle.CompactRange() if cut == 0 else None
+    while rows := cursor.fetchmany(_BATCH):
+        if not tree.size:
+            first_prev = rows[0][2]
+            if walk.prev is None:
+                walk.prev = first_prev
+        leaves = _leaves([row[1] for row in rows])
+        _check_batch(rows, leaves, walk, report)
+        if tree.size < cut <= tree.size + len(leaves):
+            split = cut - tree.size
+            tree.extend(leaves[:split])
+            at_cut = copy.deepcopy(tree)
+            leaves = leaves[split:]
+        tree.extend(leaves)
+    return _Walked(tree, walk, first_prev, at_cut)
+
+
+def _walk_piece(url: str, lo: int, hi: int, cut: int) -> tuple[_Walked, bool]:
+    """Walk the entries ``lo <= seq < hi`` on a connection of this process's own."""
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            cursor = _entries(conn.connection.driver_connection, conn.dialect.name, lo, hi)
+            report = VerifyReport()
+            walked = _walk(cursor, _Walk(expected_seq=lo, prev=None), report, cut)
+            cursor.close()
+    finally:
+        engine.dispose()
+    return walked, report.ok
+
+
+def _walk_in_pieces(conn: Connection, head_size: int, workers: int) -> _Walked | None:
+    """Walk a clean log in pieces, in ``workers`` processes; None if small, in memory or not clean.
+
+    Each piece is an aligned run of :data:`_PIECE` sequence numbers, so its tree is a set
+    of perfect subtrees that fold into the whole. Any sign of a problem (a gap, a bad
+    hash or link, a piece of the wrong size) returns None, and the caller walks the log
+    in one pass, which names the first bad entry exactly.
+    """
+    url = conn.engine.url
+    if workers < 2 or (conn.dialect.name == "sqlite" and url.database in (None, "", ":memory:")):
+        return None
+    bounds = conn.execute(select(func.min(t.audit_log.c.seq), func.max(t.audit_log.c.seq))).one()
+    if bounds[0] != 1 or bounds[1] < 2 * _PIECE:
+        return None
+    high = int(bounds[1])
+    starts = list(range(1, high + 1, _PIECE))
+    cuts = [head_size - (lo - 1) if lo - 1 < head_size <= lo - 1 + _PIECE else -1 for lo in starts]
+    target = url.render_as_string(hide_password=False)
+    try:
+        # fork: the workers start at once and need nothing re-imported; each opens its own
+        # connection. gc.freeze keeps a worker's collector off the objects it inherited,
+        # which would otherwise copy the parent's whole heap page by page.
+        with ProcessPoolExecutor(
+            min(workers, len(starts)), mp_context=multiprocessing.get_context("fork"), initializer=gc.freeze
+        ) as pool:
+            pieces = list(pool.map(_walk_piece, [target] * len(starts), starts,
+                                   [min(lo + _PIECE, high + 1) for lo in starts], cuts))
+    except (OSError, SQLAlchemyError, BrokenProcessPool):
+        return None  # the single pass reads through the caller's own connection
+    whole = merkle.CompactRange()
+    at_cut: merkle.CompactRange | None = merkle.CompactRange() if head_size == 0 else None
+    prev: str | None = GENESIS
+    for lo, (piece, ok) in zip(starts, pieces, strict=True):
+        if not ok or piece.first_prev != prev or piece.tree.size != min(_PIECE, high + 1 - lo):
+            return None
+        if piece.at_cut is not None:
+            at_cut = copy.deepcopy(whole)
+            at_cut.concat(piece.at_cut)
+        whole.concat(piece.tree)
+        prev = piece.walk.prev
+    return _Walked(whole, _Walk(high + 1, prev), GENESIS, at_cut)
 
 
 def verify(conn: Connection, *, against: treehead.SignedTreeHead | None = None,
-           public_key: Ed25519PublicKey | None = None) -> VerifyReport:
-    """Recompute the chain and the tree; compare with the stored tree and a kept head."""
+           public_key: Ed25519PublicKey | None = None, workers: int | None = None) -> VerifyReport:
+    """Recompute the chain and the tree; compare with the stored tree and a kept head.
+
+    Every field of every entry is hashed (the canonical form is assembled by the
+    database, hashed here), every chain link and sequence number is checked, the tree is
+    rebuilt from the recomputed leaf hashes and compared with the stored nodes, and a kept
+    signed head must match the rebuilt tree at its size. A large log is walked in pieces
+    by ``workers`` processes (default: one per core, at most eight; 1 walks it in this
+    process); if any piece shows a problem the log is walked again in one pass to name
+    the first bad entry.
+    """
     report = VerifyReport()
     if against is not None:
         if public_key is None or not treehead.verify_head(against, public_key):
             report.fail("the kept tree head's signature does not verify with the given key")
             return report
         report.checked_against = against.head.size
-    expected_seq = 1
-    prev = GENESIS
-    head_root: bytes | None = None
-    sha = hashlib.sha256
-    sep = SEP
-    # straight from the driver: verification reads every entry, so row wrapping matters
-    driver = conn.connection.driver_connection
-    if conn.dialect.name == "postgresql":
-        cursor = driver.cursor(name="clearsight_audit_verify")  # type: ignore[union-attr]  # server-side
-    else:
-        cursor = driver.cursor()  # type: ignore[union-attr]
-    cursor.execute(_SELECT)
     head_size = against.head.size if against is not None else -1
-    # the tree as its completed perfect subtrees: O(log n) hashes, appended in the hot loop
-    stack: list[tuple[int, bytes]] = []
-    count = 0
-    while True:
-        rows = cursor.fetchmany(20_000)
-        if not rows:
-            break
-        for row in rows:
-            seq = row[0]
-            if seq != expected_seq:
-                if seq > expected_seq:
-                    report.fail(f"entry {expected_seq} is missing (the log jumps from {expected_seq - 1} to {seq})", expected_seq)
-                else:
-                    report.fail(f"entry {seq} appears out of order", seq)
-                expected_seq = seq
-            leaf = sha(b"\x00" + (f"{seq}{sep}" + sep.join(row[1:12])).encode("utf-8")).digest()
-            if row[11] != prev:
-                report.fail(f"entry {seq} does not point to the entry before it (chain broken: reordered or removed)", seq)
-            if leaf.hex() != row[12]:
-                report.fail(f"entry {seq} does not match its hash (its content was changed)", seq)
-            prev = row[12]
-            level, node = 0, leaf
-            while stack and stack[-1][0] == level:
-                node = sha(b"\x01" + stack.pop()[1] + node).digest()
-                level += 1
-            stack.append((level, node))
-            count += 1
-            if count == head_size:
-                head_root = _fold(stack)
-            expected_seq += 1
-    report.entries = count
-    cursor.close()
-    root = _fold(stack)
+    workers = min(os.cpu_count() or 1, 8) if workers is None else workers
+    walked = _walk_in_pieces(conn, head_size, workers)
+    if walked is None:
+        # straight from the driver: verification reads every entry, so row wrapping matters
+        cursor = _entries(conn.connection.driver_connection, conn.dialect.name)
+        try:
+            walked = _walk(cursor, _Walk(), report, head_size)
+        finally:
+            cursor.close()
+    tree = walked.tree
+    head_root = None if walked.at_cut is None else walked.at_cut.root()
+    report.entries = tree.size
+    root = tree.root()
     report.root_hash = root.hex()
     stored = SqlNodeStore(conn)
     stored_size = stored.size()
@@ -135,7 +274,9 @@ def verify(conn: Connection, *, against: treehead.SignedTreeHead | None = None,
             report.fail(f"the tree holds {stored_size} entries but the log {report.entries}", stored_size + 1)
     elif report.entries:
         try:
-            stored_root = merkle.root(stored, report.entries)
+            size = report.entries
+            audit.warm(stored, lambda s: merkle.root(s, size))  # the O(log n) nodes in one query
+            stored_root = merkle.root(stored, size)
         except merkle.MissingNodeError as exc:
             report.fail(f"the stored tree is missing nodes ({exc}): tree rows were removed")
         else:
@@ -145,7 +286,7 @@ def verify(conn: Connection, *, against: treehead.SignedTreeHead | None = None,
         if report.entries < against.head.size:
             report.fail(
                 f"the log has {report.entries} entries but the kept tree head has {against.head.size}: "
-                "entries were removed or the database was rolled back",
+                "entries were removed or the database was rolled back (restored from an older backup)",
                 report.entries + 1,
             )
         elif head_root != against.head.root_bytes:

@@ -37,7 +37,7 @@ Example:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol, runtime_checkable
 
 from clearsight.errors import IntegrityError
@@ -51,9 +51,12 @@ NODE_PREFIX = b"\x01"
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 """Root hash of the tree with no leaves: SHA-256 of the empty string."""
 
+_HASH_DIGEST = type(hashlib.sha256()).digest
+
 __all__ = [
     "EMPTY_ROOT",
     "HASH_SIZE",
+    "CompactRange",
     "MemoryNodeStore",
     "MissingNodeError",
     "Node",
@@ -65,8 +68,10 @@ __all__ = [
     "consistency_proof",
     "inclusion_proof",
     "leaf_hash",
+    "leaf_hashes",
     "node_hash",
     "nodes_completed_by_append",
+    "perfect_root",
     "root",
     "root_from_leaf_hashes",
     "subtree_hash",
@@ -123,6 +128,18 @@ class NodeStore(Protocol):
             MissingNodeError: The node has not been completed or stored.
         """
         ...
+
+
+def leaf_hashes(entries: Iterable[bytes]) -> list[bytes]:
+    """Hash many log entries as leaves (see :func:`leaf_hash`), without a Python loop.
+
+    Args:
+        entries: The canonical bytes of each entry.
+
+    Returns:
+        Their 32-byte leaf hashes, in order.
+    """
+    return list(map(_HASH_DIGEST, map(hashlib.sha256, map(LEAF_PREFIX.__add__, entries))))
 
 
 def leaf_hash(data: bytes) -> bytes:
@@ -183,6 +200,110 @@ def root_from_leaf_hashes(leaf_hashes: Sequence[bytes]) -> bytes:
     if len(leaf_hashes) == 0:
         return EMPTY_ROOT
     return mth(0, len(leaf_hashes))
+
+
+def perfect_root(leaf_hashes: Sequence[bytes]) -> bytes:
+    """Return the root of a perfect subtree, level by level.
+
+    Args:
+        leaf_hashes: The leaf hashes of the subtree; their number is a power of two.
+
+    Returns:
+        The subtree hash (the leaf hash itself for a single leaf).
+
+    Raises:
+        ValueError: The number of hashes is not a power of two.
+    """
+    n = len(leaf_hashes)
+    if n == 0 or n & (n - 1):
+        raise ValueError(f"a perfect subtree has a power-of-two number of leaves, not {n}")
+    # map() over C methods: no Python bytecode per node, which is most of the cost here
+    sha, digest, add = hashlib.sha256, _HASH_DIGEST, NODE_PREFIX.__add__
+    level = list(leaf_hashes)
+    while len(level) > 1:
+        level = list(map(digest, map(sha, map(add, map(bytes.__add__, level[0::2], level[1::2])))))
+    return level[0]
+
+
+class CompactRange:
+    """The tree of a growing log held as its completed perfect subtrees, left to right.
+
+    This is the compact range ``[0, size)`` of RFC 9162 terms: at most ``log2(size) + 1``
+    hashes, from which the root of the tree so far is folded.  Leaves are added in runs;
+    each run is split into the largest aligned perfect subtrees, hashed level by level
+    (see :func:`perfect_root`), so the cost is the ``n - 1`` interior hashes of the tree
+    with little per-leaf bookkeeping.
+
+    Example:
+        >>> leaves = [leaf_hash(bytes([i])) for i in range(7)]
+        >>> tree = CompactRange()
+        >>> tree.extend(leaves[:3])
+        >>> tree.extend(leaves[3:])
+        >>> tree.root() == root_from_leaf_hashes(leaves)
+        True
+    """
+
+    def __init__(self) -> None:
+        self.size = 0
+        self._stack: list[tuple[int, bytes]] = []
+
+    def extend(self, leaf_hashes: Sequence[bytes]) -> None:
+        """Append leaf hashes in log order.
+
+        Args:
+            leaf_hashes: The next leaf hashes of the log.
+        """
+        stack = self._stack
+        done, total = 0, len(leaf_hashes)
+        while done < total:
+            position = self.size
+            width = 1 << ((total - done).bit_length() - 1)
+            if position:
+                width = min(width, position & -position)
+            node = perfect_root(leaf_hashes[done : done + width])
+            level = width.bit_length() - 1
+            while stack and stack[-1][0] == level:
+                node = node_hash(stack.pop()[1], node)
+                level += 1
+            stack.append((level, node))
+            self.size += width
+            done += width
+
+    def concat(self, other: CompactRange) -> None:
+        """Append the leaves of a range built on its own, starting at this range's end.
+
+        ``other`` must start at an aligned position: this range's size must be a multiple
+        of ``2**level`` for every perfect subtree ``other`` holds (true when the size is a
+        multiple of a power of two at least ``other.size``).
+
+        Args:
+            other: A range built from the leaves that follow this one's.
+
+        Raises:
+            ValueError: ``other`` does not start at an aligned position.
+        """
+        for level, node in other._stack:
+            width = 1 << level
+            if self.size % width:
+                raise ValueError(f"a subtree of {width} leaves cannot start at leaf {self.size}")
+            while self._stack and self._stack[-1][0] == level:
+                node = node_hash(self._stack.pop()[1], node)
+                level += 1
+            self._stack.append((level, node))
+            self.size += width
+
+    def root(self) -> bytes:
+        """Return the root of the tree of every leaf appended so far.
+
+        Returns:
+            ``MTH(D[0:size])``; :data:`EMPTY_ROOT` when nothing was appended.
+        """
+        if not self._stack:
+            return EMPTY_ROOT
+        current = self._stack[-1][1]
+        for _, left in reversed(self._stack[:-1]):
+            current = node_hash(left, current)
+        return current
 
 
 def nodes_completed_by_append(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from clearsight.errors import PermissionDenied
-from clearsight.governance import audit, integrity, treehead
+from clearsight.errors import Conflict, NotFound, PermissionDenied
+from clearsight.governance import audit, integrity, treehead, witness
 from clearsight.governance.context import AUDIT_CODES, Context
 from clearsight.governance.gateway import Governance
 
@@ -48,12 +48,21 @@ def read_log(gov: Governance, ctx: Context, **filters: Any) -> list[audit.AuditE
 
 
 def verify(gov: Governance, ctx: Context, *, against: Path | None = None, public_key: Path | None = None,
-           signing_key: Path) -> integrity.VerifyReport:
+           signing_key: Path, witness_store: Path | None = None, workers: int | None = None) -> integrity.VerifyReport:
+    """Verify the log, against a kept head or the newest head in a witness store if given."""
     require_auditor(gov, ctx, "audit.verify")
+    if against is not None and witness_store is not None:
+        raise Conflict("give a kept head (--against) or a witness store (--witness), not both")
     head = treehead.SignedTreeHead.from_json(against.read_text(encoding="utf-8")) if against else None
-    key = treehead.load_public_key(public_key or treehead.public_key_path(signing_key)) if head else None
+    key = None
+    if head is not None or witness_store is not None:
+        key = treehead.load_public_key(public_key or treehead.public_key_path(signing_key))
+    if witness_store is not None and key is not None:
+        head = witness.latest(witness_store, key)
+        if head is None:
+            raise NotFound(f"the witness store {witness.store_path(witness_store)} holds no tree head yet")
     with gov.store.connect() as conn:
-        report = integrity.verify(conn, against=head, public_key=key)
+        report = integrity.verify(conn, against=head, public_key=key, workers=workers)
     with gov.store.begin() as conn:
         audit.append(
             conn,
@@ -77,6 +86,14 @@ def checkpoint(gov: Governance, ctx: Context, *, signing_key: Path) -> treehead.
     return sth
 
 
+def witness_push(gov: Governance, ctx: Context, target: Path, *, signing_key: Path) -> witness.PushResult:
+    """Append the current signed head to a witness store once it proves consistent (LOG-9)."""
+    require_auditor(gov, ctx, "audit.witness")
+    key = integrity.ensure_signing_key(signing_key)
+    with gov.store.begin() as conn:
+        return witness.push(conn, key, target)
+
+
 def prove(gov: Governance, ctx: Context, seq: int, *, head: Path | None, signing_key: Path) -> dict[str, Any]:
     require_auditor(gov, ctx, "audit.prove")
     sth = treehead.SignedTreeHead.from_json(head.read_text(encoding="utf-8")) if head else None
@@ -94,4 +111,6 @@ def consistency(gov: Governance, ctx: Context, old: Path, new: Path | None, *, s
         return integrity.consistency(conn, old_head, new_head, public_key=pub)
 
 
-__all__ = ["AUDITOR_ROLES", "checkpoint", "consistency", "prove", "read_log", "require_auditor", "verify"]
+__all__ = [
+    "AUDITOR_ROLES", "checkpoint", "consistency", "prove", "read_log", "require_auditor", "verify", "witness_push",
+]

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import ARRAY, Connection, String, and_, any_, bindparam, func, or_, select
 
 from clearsight.store import tables as t
 from clearsight.store.visibility import Visibility
@@ -92,6 +92,29 @@ _CURRENT = (True,)
 
 def _current_statement(row: Any) -> StatementRecord:
     return StatementRecord._make(row + _CURRENT)
+
+
+def _bytewise(conn: Connection, *columns: Any) -> list[Any]:
+    """Sort keys in code-point order on every backend.
+
+    SQLite compares text bytewise; PostgreSQL sorts by the database's collation, which
+    even for C.UTF-8 goes through the C library's collation and costs most of a large
+    governed read. The "C" collation gives SQLite's order at memcmp speed.
+    """
+    if conn.dialect.name == "postgresql":
+        return [c.collate("C") for c in columns]
+    return list(columns)
+
+
+def _among(conn: Connection, column: Any, values: Sequence[str]) -> Any:
+    """``column IN values``; on PostgreSQL as ``= ANY(array)``, one parameter however many values.
+
+    A thousand-value IN list costs the driver and the server a thousand placeholders (and
+    casts) on every read; one array parameter keeps the statement short and preparable.
+    """
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam("among", list(values), type_=ARRAY(String)))
+    return column.in_(values)
 
 
 def _chunks(ids: Sequence[str]) -> Iterable[Sequence[str]]:
@@ -200,7 +223,9 @@ def statements(
     make = _statement if include_history else _current_statement
     out: list[StatementRecord] = []
     for chunk in _chunks(list(dict.fromkeys(entity_ids))):
-        q = base.where(s.c.entity_id.in_(chunk)).order_by(s.c.entity_id, s.c.prop, s.c.first_seen, s.c.value)
+        q = base.where(_among(conn, s.c.entity_id, chunk)).order_by(
+            *_bytewise(conn, s.c.entity_id, s.c.prop, s.c.first_seen, s.c.value)
+        )
         out.extend(map(make, _fetch_plain(conn, q)))
     return out
 
