@@ -73,8 +73,8 @@ def small_pieces(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     used: list[bool] = []
     walk = integrity._walk_in_pieces
 
-    def spy(conn, head_size, workers):  # type: ignore[no-untyped-def]
-        result = walk(conn, head_size, max(workers, 2))
+    def spy(conn, head_size, workers, high):  # type: ignore[no-untyped-def]
+        result = walk(conn, head_size, max(workers, 2), high)
         used.append(result is not None)
         return result
 
@@ -84,7 +84,7 @@ def small_pieces(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
 
 def _one_pass(ws: Workspace, monkeypatch: pytest.MonkeyPatch, **kw: object) -> integrity.VerifyReport:
     with monkeypatch.context() as m:
-        m.setattr(integrity, "_walk_in_pieces", lambda conn, head_size, workers: None)
+        m.setattr(integrity, "_walk_in_pieces", lambda conn, head_size, workers, high: None)
         return _verify(ws, **kw)
 
 
@@ -183,3 +183,26 @@ def test_concurrent_writers_keep_the_chain_linear(workspace: Workspace) -> None:
     assert all(b.prev_hash == a.entry_hash for a, b in zip(entries, entries[1:], strict=False))
     report = _verify(workspace)
     assert report.ok, report.problems
+
+
+def test_entries_appended_while_verifying_are_left_for_the_next_verification(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An auditor verifies a live system: appends that land mid-way are no truncation."""
+    _fill(workspace, 20)
+    before = _verify(workspace, workers=1).entries
+    walk = integrity._walk
+
+    def walk_between_appends(*args: object, **kw: object) -> object:
+        _append(workspace, 1000)  # lands after verification read the log's extent
+        walked = walk(*args, **kw)  # type: ignore[arg-type]
+        _append(workspace, 1001)  # lands before verification compares with the stored tree
+        return walked
+
+    monkeypatch.setattr(integrity, "_walk", walk_between_appends)
+    report = _verify(workspace, workers=1)
+    assert report.ok, report.problems
+    assert report.entries == before
+    monkeypatch.undo()
+    again = _verify(workspace, workers=1)
+    assert again.ok and again.entries == before + 2

@@ -171,6 +171,24 @@ def _walk(cursor: Any, walk: _Walk, report: VerifyReport, cut: int) -> _Walked:
     return _Walked(tree, walk, first_prev, at_cut)
 
 
+#: below any sequence number an entry can have, so that a tampered low one is still read
+_LOWEST_SEQ = -(2**62)
+
+
+def _extent(conn: Connection) -> tuple[int, int]:
+    """The highest sequence number and the stored tree's size, read in one statement.
+
+    One statement sees one snapshot on both backends, and an append writes its entry and
+    its tree nodes in one transaction, so an untampered log gives the same number twice.
+    """
+    log = select(func.max(t.audit_log.c.seq)).scalar_subquery()
+    tree = select(func.max(t.audit_nodes.c.idx)).where(t.audit_nodes.c.level == 0).scalar_subquery()
+    row = conn.execute(select(log, tree)).one()
+    high: int | None = row[0]
+    top: int | None = row[1]
+    return (0 if high is None else int(high)), (0 if top is None else int(top) + 1)
+
+
 def _walk_piece(url: str, lo: int, hi: int, cut: int) -> tuple[_Walked, bool]:
     """Walk the entries ``lo <= seq < hi`` on a connection of this process's own."""
     engine = create_engine(url, poolclass=NullPool)
@@ -185,7 +203,7 @@ def _walk_piece(url: str, lo: int, hi: int, cut: int) -> tuple[_Walked, bool]:
     return walked, report.ok
 
 
-def _walk_in_pieces(conn: Connection, head_size: int, workers: int) -> _Walked | None:
+def _walk_in_pieces(conn: Connection, head_size: int, workers: int, high: int) -> _Walked | None:
     """Walk a clean log in pieces, in ``workers`` processes; None if small, in memory or not clean.
 
     Each piece is an aligned run of :data:`_PIECE` sequence numbers, so its tree is a set
@@ -196,10 +214,9 @@ def _walk_in_pieces(conn: Connection, head_size: int, workers: int) -> _Walked |
     url = conn.engine.url
     if workers < 2 or (conn.dialect.name == "sqlite" and url.database in (None, "", ":memory:")):
         return None
-    bounds = conn.execute(select(func.min(t.audit_log.c.seq), func.max(t.audit_log.c.seq))).one()
-    if bounds[0] != 1 or bounds[1] < 2 * _PIECE:
+    low: int | None = conn.execute(select(func.min(t.audit_log.c.seq))).scalar_one()
+    if low != 1 or high < 2 * _PIECE:
         return None
-    high = int(bounds[1])
     starts = list(range(1, high + 1, _PIECE))
     cuts = [head_size - (lo - 1) if lo - 1 < head_size <= lo - 1 + _PIECE else -1 for lo in starts]
     target = url.render_as_string(hide_password=False)
@@ -248,10 +265,13 @@ def verify(conn: Connection, *, against: treehead.SignedTreeHead | None = None,
         report.checked_against = against.head.size
     head_size = against.head.size if against is not None else -1
     workers = min(os.cpu_count() or 1, 8) if workers is None else workers
-    walked = _walk_in_pieces(conn, head_size, workers)
+    # The log as it stood when verification began: entries appended while it runs (each
+    # with its tree nodes, in one transaction) are left to the next verification.
+    high, stored_size = _extent(conn)
+    walked = _walk_in_pieces(conn, head_size, workers, high)
     if walked is None:
         # straight from the driver: verification reads every entry, so row wrapping matters
-        cursor = _entries(conn.connection.driver_connection, conn.dialect.name)
+        cursor = _entries(conn.connection.driver_connection, conn.dialect.name, _LOWEST_SEQ, high + 1)
         try:
             walked = _walk(cursor, _Walk(), report, head_size)
         finally:
@@ -262,7 +282,6 @@ def verify(conn: Connection, *, against: treehead.SignedTreeHead | None = None,
     root = tree.root()
     report.root_hash = root.hex()
     stored = SqlNodeStore(conn)
-    stored_size = stored.size()
     if stored_size != report.entries:
         if stored_size > report.entries:
             report.fail(
