@@ -140,8 +140,8 @@ def _ensure_fresh(op: Operation) -> dict[str, Any]:
     """Bring the index up to date inside ``op`` if the stored data moved since it was built.
 
     One query reads the data version (primary-key and index reads only) and, with the
-    index state, decides; only when the data moved are the statements' high-water mark
-    and the changed entities read.
+    index state, decides; only when the data moved are the statements' high-water mark,
+    the changed entities and those with a statement re-marked in place read.
     """
     state = op.write(si.index_state)
     version = si.version_text(op.write(si.data_version))
@@ -151,8 +151,12 @@ def _ensure_fresh(op: Operation) -> dict[str, Any]:
     if state.get("version") == version:
         return {"refreshed": "no"}
     current = op.write(si.statements_high_water)
+    changed = []
     if current > state.get("high_water", ""):
         changed = op.write(si.changed_since, high_water=state.get("high_water", ""))
+    # statements re-marked in place (queued by the store) are re-derived too
+    changed += op.write(si.pending)
+    if changed:
         report = op.write(si.refresh, derive=k.derive, entity_ids=changed)
         return {"refreshed": "incremental", "entities": report.entities}
     op.write(si.mark_version, version=version)

@@ -138,6 +138,7 @@ def statements_high_water(conn: Connection) -> str:
 
 _VERSION_SQL = (
     "SELECT (SELECT value FROM search_state WHERE name = 'data_version'), "
+    "(SELECT value FROM search_state WHERE name = 'marking_version'), "
     "(SELECT max(last_seen) FROM statements), "
     "(SELECT max(last_seen) FROM entities), "
     "(SELECT max(last_seen) FROM links), "
@@ -159,16 +160,19 @@ def data_version(conn: Connection) -> dict[str, Any]:
     :func:`clearsight.store.writes.bump_data_version`); the newest ``last_seen`` /
     ``updated_at`` and the counts of non-active records (states other than ``active``,
     split so that a restriction turning into an erasure shows) catch writes that bypass
-    the writers. Any change to stored records moves at least one of them.
+    the writers. ``markings`` is moved by the store itself (a trigger) whenever a record's
+    marking changes in place, by whatever writer. Any change to stored records moves at
+    least one of them.
     """
     r = conn.exec_driver_sql(_VERSION_SQL).one()
     return {
         "token": str(r[0] or ""),
-        "statements": str(r[1] or ""),
-        "entities": str(r[2] or ""),
-        "links": str(r[3] or ""),
-        "clusters": str(r[4] or ""),
-        "inactive": [int(x or 0) for x in r[5:]],
+        "markings": str(r[1] or ""),
+        "statements": str(r[2] or ""),
+        "entities": str(r[3] or ""),
+        "links": str(r[4] or ""),
+        "clusters": str(r[5] or ""),
+        "inactive": [int(x or 0) for x in r[6:]],
     }
 
 
@@ -197,6 +201,11 @@ def changed_since(conn: Connection, high_water: str) -> list[str]:
     s = t.statements
     q = select(s.c.entity_id).where(s.c.last_seen > high_water).distinct()
     return sorted(r[0] for r in conn.execute(q))
+
+
+def pending(conn: Connection) -> list[str]:
+    """Ids of entities with a statement re-marked in place since the index last saw them."""
+    return sorted(r[0] for r in conn.execute(select(t.search_pending.c.entity_id)))
 
 
 # -- maintenance ---------------------------------------------------------------------------
@@ -264,8 +273,12 @@ def refresh(conn: Connection, *, derive: Derive, entity_ids: Sequence[str] | Non
     full = entity_ids is None
     if full:
         _clear(conn)
+        conn.execute(delete(t.search_pending))
     else:
-        _delete_entities(conn, list(entity_ids or []))
+        entity_ids = sorted(set(entity_ids or []) | set(pending(conn)))
+        _delete_entities(conn, entity_ids)
+        for chunk in _chunks(entity_ids):
+            conn.execute(delete(t.search_pending).where(t.search_pending.c.entity_id.in_(chunk)))
     keys: list[dict[str, str]] = []
     texts: list[dict[str, str]] = []
     terms: set[str] = set()
@@ -627,6 +640,7 @@ __all__ = [
     "keys_of",
     "mark_version",
     "name_hits",
+    "pending",
     "member_values",
     "members",
     "refresh",
