@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from clearsight.bootstrap import init_workspace
+from clearsight.bootstrap import init_workspace, open_workspace
 from clearsight.governance.audit import utc_now
 from clearsight.governance.context import Context, Purpose
 from clearsight.governance.markings import Marking
@@ -49,6 +49,8 @@ SURNAMES = ["Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson"
             "Hughes", "Edwards", "Lewis", "Harris", "Martin", "Cooper", "King", "Lee", "Baker", "Hill"]
 DISTRICTS = ["LS1", "LS2", "LS6", "LS7", "LS8", "LS9", "LS11", "BD1", "BD3", "BD7", "WF1", "WF10", "HX1", "HD1"]
 RUN = "bench"
+#: what a kept store's queries are drawn from (names, phones, VRMs, person ids), beside it
+SAMPLE = "bench-sample.json"
 #: the query shapes generated in turn (query n has shape n % 6)
 QUERY_SHAPES = ("forename_surname", "surname_comma_forename", "initial_surname", "near_spelling", "phone", "vrm")
 
@@ -173,8 +175,16 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", default="", help="Build the store in this (new) folder and keep it; "
                         "by default a temporary folder is used and removed at the end.")
+    parser.add_argument("--reuse", default="", help="Time the queries again on a store kept with --keep "
+                        "(no generation or index build; the graph is built afresh).")
     args = parser.parse_args()
-    if args.keep:
+    if args.keep and args.reuse:
+        parser.error("give --keep or --reuse, not both")
+    if args.reuse:
+        folder = Path(args.reuse)
+        if not (folder / SAMPLE).exists():
+            parser.error(f"--reuse: {folder} holds no store kept by --keep")
+    elif args.keep:
         folder = Path(args.keep)
         if folder.exists():
             parser.error(f"--keep: {folder} already exists; give a new folder")
@@ -182,17 +192,25 @@ def main() -> None:
     else:
         folder = Path(tempfile.mkdtemp(prefix="cs-bench-"))
     settings = load_settings(environ={}, workspace=folder, db_url=args.db_url or None, user="bench")
-    ws = init_workspace(settings, user="bench")
+    ws = open_workspace(settings) if args.reuse else init_workspace(settings, user="bench")
     ctx = Context(user="bench", roles=frozenset({"analyst"}), clearance="OFFICIAL-SENSITIVE",
                   groups=frozenset({"local"}), purpose=Purpose.parse("INTELLIGENCE: benchmark of search and graph"))
     gov = ws.governance
     figures: dict[str, Any] = {"people": args.people, "backend": ws.store.dialect}
 
-    ms, data = timed(lambda: generate(ws, args.people, args.seed))
-    figures.update(entities=data["entities"], statements=data["statements"], links=data["links"], generate_s=round(ms / 1000, 1))
-    ms, report = timed(lambda: refresh_index(gov, ctx))
-    figures["index_build_s"] = round(ms / 1000, 1)
-    figures["index_keys"] = report.keys
+    if args.reuse:
+        data = json.loads((folder / SAMPLE).read_text())
+        figures.update(people=data["population"], entities=data["entities"], statements=data["statements"],
+                       links=data["links"])
+    else:
+        ms, data = timed(lambda: generate(ws, args.people, args.seed))
+        figures.update(entities=data["entities"], statements=data["statements"], links=data["links"],
+                       generate_s=round(ms / 1000, 1))
+        ms, report = timed(lambda: refresh_index(gov, ctx))
+        figures["index_build_s"] = round(ms / 1000, 1)
+        figures["index_keys"] = report.keys
+        if args.keep:
+            (folder / SAMPLE).write_text(json.dumps({**data, "population": args.people}))
 
     rng = random.Random(args.seed + 1)
     queries: list[str] = []
@@ -221,7 +239,8 @@ def main() -> None:
         part = lat[n::len(QUERY_SHAPES)]
         figures[f"search_{shape}_p50_p95_ms"] = f"{statistics.median(part):.1f} / {pct(part, 0.95):.1f}"
 
-    cache = GraphCache(folder / "cache" / "graph")
+    graph_dir = Path(tempfile.mkdtemp(prefix="cs-bench-graph-"))
+    cache = GraphCache(graph_dir)
     people = data["people"]
     ms, _ = timed(lambda: neighbours(gov, ctx, people[0], hops=1, cache=cache))
     figures["graph_build_s"] = round(ms / 1000, 2)
@@ -250,7 +269,8 @@ def main() -> None:
     for key, value in figures.items():
         print(f"{key:40s} {value}")
     ws.close()
-    if not args.keep:
+    shutil.rmtree(graph_dir, ignore_errors=True)
+    if not (args.keep or args.reuse):
         shutil.rmtree(folder, ignore_errors=True)
 
 

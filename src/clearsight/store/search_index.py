@@ -403,6 +403,57 @@ def _canonicals_with(pairs: Sequence[tuple[str, str]]) -> Any:
     return select(sub.c.canon)
 
 
+#: rows counted at most when weighing a query's words against each other
+SELECTIVITY_CAP = 20_000
+#: a word with more index rows than this many times the rarest word's is checked by index
+#: seeks on the candidates rather than read in full (a seek costs a few scanned rows)
+SEEK_RATIO = 4
+
+
+def _common(conn: Connection, pairs: Sequence[tuple[str, str]]) -> int:
+    """How many index rows carry any of the pairs, counted up to :data:`SELECTIVITY_CAP`.
+
+    Before visibility, and used only to plan a query; never shown to anyone.
+    """
+    k = t.search_keys
+    cond = or_(*[and_(k.c.kind == kind, k.c.key.in_(keys)) for kind, keys in _by_kind(pairs).items()])
+    capped = select(k.c.entity_id).where(cond).limit(SELECTIVITY_CAP).subquery()
+    return int(conn.execute(select(func.count()).select_from(capped)).scalar_one())
+
+
+def _plan(conn: Connection, words: Sequence[Sequence[tuple[str, str]]]) -> tuple[list[int], list[int]]:
+    """Which words to read in full (intersected) and which to check on the candidates only.
+
+    The rarest word is always read; a word read only as an initial (one letter: about a
+    tenth of all names) is never read in full unless every word is one.
+    """
+    initial_only = [all(kind == "initial" for kind, _ in w) for w in words]
+    if all(initial_only):
+        sizes = [_common(conn, w) for w in words]
+    else:
+        sizes = [SELECTIVITY_CAP if only else _common(conn, w) for w, only in zip(words, initial_only, strict=True)]
+    order = sorted(range(len(words)), key=lambda n: (initial_only[n] and not all(initial_only), sizes[n], n))
+    rarest = max(sizes[order[0]], 1)
+    read = [order[0]]
+    checked: list[int] = []
+    for n in order[1:]:
+        if (initial_only[n] and not all(initial_only)) or sizes[n] > SEEK_RATIO * rarest:
+            checked.append(n)
+        else:
+            read.append(n)
+    return read, checked
+
+
+def _has_any(k: Any, entity: Any, pairs: Sequence[tuple[str, str]]) -> Any:
+    """Whether ``entity`` carries any of the pairs: one index seek per (kind, key, entity)."""
+    return or_(
+        *[
+            select(k.c.entity_id).where(k.c.kind == kind, k.c.key.in_(keys), k.c.entity_id == entity).exists()
+            for kind, keys in _by_kind(pairs).items()
+        ]
+    )
+
+
 def name_hits(
     conn: Connection,
     *,
@@ -415,19 +466,25 @@ def name_hits(
 
     Only rows of canonical entities that carry some pair of every word come back (the
     AND is taken in the database, over canonical entities, so each word may match a
-    different member). The caller still checks that every word matched a visible row.
+    different member). The rarest words give the candidates (index ranges, intersected);
+    each much commoner word, such as an initial, keeps the candidates with a member
+    carrying one of its pairs, by index seeks on (kind, key, entity), so it is never read
+    in full. The caller still checks that every word matched a visible row.
     """
     if not words or any(not w for w in words):
         return []
     k = t.search_keys
-    c = t.clusters.alias("cm")
-    per_word: list[Any] = [_canonicals_with(w) for w in words]
-    both: Any = intersect(*per_word) if len(per_word) > 1 else per_word[0]
-    cand: Any = both.cte("cand")
+    read, checked = _plan(conn, words)
+    per_word: list[Any] = [_canonicals_with(words[n]) for n in read]
+    cand: Any = (intersect(*per_word) if len(per_word) > 1 else per_word[0]).cte("cand")
+    c0 = t.clusters.alias("c0")
     ents: Any = union(
-        select(cand.c.canon.label("id")),
-        select(c.c.entity_id).where(c.c.canonical_id.in_(select(cand.c.canon))),
-    ).cte("ents")
+        select(cand.c.canon.label("id"), cand.c.canon.label("canon")),
+        select(c0.c.entity_id, c0.c.canonical_id).where(c0.c.canonical_id.in_(select(cand.c.canon))),
+    ).cte("ents0")
+    for step, n in enumerate(checked, start=1):
+        kept = select(ents.c.canon).where(_has_any(t.search_keys.alias(f"kw{step}"), ents.c.id, words[n]))
+        ents = select(ents.c.id, ents.c.canon).where(ents.c.canon.in_(kept)).cte(f"ents{step}")
     base = _entity_filters(_hit_query(visible), schema, source).where(k.c.entity_id.in_(select(ents.c.id)))
     pairs = [p for w in words for p in w]
     parts: list[Any] = [base.where(k.c.kind == kind, k.c.key.in_(keys)) for kind, keys in _by_kind(pairs).items()]
