@@ -476,7 +476,8 @@ def name_hits(
     k = t.search_keys
     read, checked = _plan(conn, words)
     per_word: list[Any] = [_canonicals_with(words[n]) for n in read]
-    cand: Any = (intersect(*per_word) if len(per_word) > 1 else per_word[0]).cte("cand")
+    both: Any = intersect(*per_word) if len(per_word) > 1 else per_word[0]
+    cand: Any = both.cte("cand")
     c0 = t.clusters.alias("c0")
     ents: Any = union(
         select(cand.c.canon.label("id"), cand.c.canon.label("canon")),
