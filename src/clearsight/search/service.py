@@ -194,6 +194,18 @@ def _best(options: list[tuple[str, str, float, str]], kind: str, key: str) -> tu
     return best
 
 
+def _finders(readings: dict[tuple[str, str], tuple[float, str]]) -> list[tuple[str, str]]:
+    """The pairs that find every entity carrying any of a word's readings.
+
+    The index gives each name token its phonetic code too, so a spelling whose code is
+    among the readings needs no lookup of its own to find candidates.
+    """
+    codes = {key for kind, key in readings if kind == "phonetic"}
+    return sorted(
+        (kind, key) for kind, key in readings if not (kind == "name" and (k.phonetic(key) or None) in codes)
+    )
+
+
 def _name_channel(
     op: Operation, tokens: list[str], hits: dict[str, _Hit], schema: list[str] | None, source: list[str] | None
 ) -> None:
@@ -207,7 +219,8 @@ def _name_channel(
             if (kind, key) not in best or weight > best[(kind, key)][0]:
                 best[(kind, key)] = (weight, match)
         readings.append(best)
-    rows = op.run(si.name_hits, words=[sorted(r) for r in readings], schema=schema, source=source)
+    rows = op.run(si.name_hits, words=[sorted(r) for r in readings], narrow=[_finders(r) for r in readings],
+                  schema=schema, source=source)
     # per canonical: per word -> (weight, prop, match)
     found: dict[str, dict[int, tuple[float, str, str]]] = defaultdict(dict)
     schemas: dict[str, str] = {}

@@ -35,7 +35,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    union,
+    tuple_,
     union_all,
 )
 
@@ -403,8 +403,9 @@ def _canonicals_with(pairs: Sequence[tuple[str, str]]) -> Any:
     return select(sub.c.canon)
 
 
-#: rows counted at most when weighing a query's words against each other
-SELECTIVITY_CAP = 20_000
+#: rows counted at most when weighing a query's words against each other (a word
+#: counted at the cap is at least SEEK_RATIO times commoner than one under a quarter of it)
+SELECTIVITY_CAP = 2000
 #: a word with more index rows than this many times the rarest word's is checked by index
 #: seeks on the candidates rather than read in full (a seek costs a few scanned rows)
 SEEK_RATIO = 4
@@ -459,10 +460,15 @@ def name_hits(
     *,
     visible: Visibility,
     words: Sequence[Sequence[tuple[str, str]]],
+    narrow: Sequence[Sequence[tuple[str, str]]] | None = None,
     schema: Sequence[str] | None = None,
     source: Sequence[str] | None = None,
 ) -> list[KeyHit]:
     """Visible index rows for a query of several words, each read as any of its (kind, key) pairs.
+
+    ``narrow``, if given, holds for each word the pairs that find its candidates: fewer
+    pairs that every entity carrying one of the word's pairs also carries (a phonetic code
+    stands for the spellings that have it), so fewer index rows are read.
 
     Only rows of canonical entities that carry some pair of every word come back (the
     AND is taken in the database, over canonical entities, so each word may match a
@@ -474,22 +480,34 @@ def name_hits(
     if not words or any(not w for w in words):
         return []
     k = t.search_keys
-    read, checked = _plan(conn, words)
-    per_word: list[Any] = [_canonicals_with(words[n]) for n in read]
-    both: Any = intersect(*per_word) if len(per_word) > 1 else per_word[0]
-    cand: Any = both.cte("cand")
+    find = narrow or words
+    read, checked = _plan(conn, find)
+    per_word: list[Any] = [_canonicals_with(find[n]) for n in read]
+    if len(per_word) > 1:
+        both: Any = intersect(*per_word)
+    else:
+        one = per_word[0].subquery()
+        both = select(one.c.canon).distinct()
+    # each step is computed once (materialised), not once per later reference
+    cand: Any = both.cte("cand").prefix_with("MATERIALIZED")
     c0 = t.clusters.alias("c0")
-    ents: Any = union(
+    ents: Any = union_all(
         select(cand.c.canon.label("id"), cand.c.canon.label("canon")),
         select(c0.c.entity_id, c0.c.canonical_id).where(c0.c.canonical_id.in_(select(cand.c.canon))),
-    ).cte("ents0")
+    ).cte("ents0").prefix_with("MATERIALIZED")
     for step, n in enumerate(checked, start=1):
-        kept = select(ents.c.canon).where(_has_any(t.search_keys.alias(f"kw{step}"), ents.c.id, words[n]))
-        ents = select(ents.c.id, ents.c.canon).where(ents.c.canon.in_(kept)).cte(f"ents{step}")
-    base = _entity_filters(_hit_query(visible), schema, source).where(k.c.entity_id.in_(select(ents.c.id)))
-    pairs = [p for w in words for p in w]
-    parts: list[Any] = [base.where(k.c.kind == kind, k.c.key.in_(keys)) for kind, keys in _by_kind(pairs).items()]
-    q: Any = union_all(*parts) if len(parts) > 1 else parts[0]
+        kept = select(ents.c.canon).where(_has_any(t.search_keys.alias(f"kw{step}"), ents.c.id, find[n]))
+        ents = (
+            select(ents.c.id, ents.c.canon).where(ents.c.canon.in_(kept)).cte(f"ents{step}").prefix_with("MATERIALIZED")
+        )
+    # the keys of the few entities left, read by entity (one index range each)
+    members = select(ents.c.id).distinct().cte("members").prefix_with("MATERIALIZED")
+    pairs = sorted({p for w in words for p in w})
+    q = (
+        _entity_filters(_hit_query(visible), schema, source)
+        .where(k.c.entity_id.in_(select(members.c.id)))
+        .where(tuple_(k.c.kind, k.c.key).in_(pairs))
+    )
     return [KeyHit(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in conn.execute(q)]
 
 
