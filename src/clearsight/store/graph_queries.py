@@ -203,7 +203,8 @@ def graph_links(conn: Connection, *, visible: Visibility, since: str | None = No
     out = LinkColumns()
     result = conn.execute(q.execution_options(yield_per=_BATCH))
     for part in result.partitions():
-        out.extend([(*r[:-1], bool(r[-1])) for r in part])
+        out.extend(part)
+    out.e_graded = list(map(bool, out.e_graded))  # SQLite gives 0 and 1
     return out
 
 
