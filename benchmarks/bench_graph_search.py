@@ -196,19 +196,29 @@ def main() -> None:
     ctx = Context(user="bench", roles=frozenset({"analyst"}), clearance="OFFICIAL-SENSITIVE",
                   groups=frozenset({"local"}), purpose=Purpose.parse("INTELLIGENCE: benchmark of search and graph"))
     gov = ws.governance
-    figures: dict[str, Any] = {"people": args.people, "backend": ws.store.dialect}
+    figures: dict[str, Any] = {}
+
+    def put(key: str, value: Any) -> None:
+        """Record a figure and print it at once (a long run shows what it has so far)."""
+        figures[key] = value
+        print(f"{key:40s} {value}", flush=True)
+
+    put("people", args.people)
+    put("backend", ws.store.dialect)
 
     if args.reuse:
         data = json.loads((folder / SAMPLE).read_text())
-        figures.update(people=data["population"], entities=data["entities"], statements=data["statements"],
-                       links=data["links"])
+        for key in ("entities", "statements", "links"):
+            put(key, data[key])
+        put("people", data["population"])
     else:
         ms, data = timed(lambda: generate(ws, args.people, args.seed))
-        figures.update(entities=data["entities"], statements=data["statements"], links=data["links"],
-                       generate_s=round(ms / 1000, 1))
+        for key in ("entities", "statements", "links"):
+            put(key, data[key])
+        put("generate_s", round(ms / 1000, 1))
         ms, report = timed(lambda: refresh_index(gov, ctx))
-        figures["index_build_s"] = round(ms / 1000, 1)
-        figures["index_keys"] = report.keys
+        put("index_build_s", round(ms / 1000, 1))
+        put("index_keys", report.keys)
         if args.keep:
             (folder / SAMPLE).write_text(json.dumps({**data, "population": args.people}))
 
@@ -238,55 +248,53 @@ def main() -> None:
         start_cpu = time.process_time()
         lat.append(timed(lambda q=q: search(gov, ctx, q, limit=20))[0])
         cpu.append((time.process_time() - start_cpu) * 1000.0)
-    figures["search_p50_ms"] = round(statistics.median(lat), 1)
-    figures["search_p95_ms"] = round(pct(lat, 0.95), 1)
+    put("search_p50_ms", round(statistics.median(lat), 1))
+    put("search_p95_ms", round(pct(lat, 0.95), 1))
     # this process's own CPU time per search: what the figures above would be on an idle machine
-    figures["search_cpu_p50_ms"] = round(statistics.median(cpu), 1)
-    figures["search_cpu_p95_ms"] = round(pct(cpu, 0.95), 1)
+    put("search_cpu_p50_ms", round(statistics.median(cpu), 1))
+    put("search_cpu_p95_ms", round(pct(cpu, 0.95), 1))
     for n, shape in enumerate(QUERY_SHAPES):
         part = lat[n::len(QUERY_SHAPES)]
-        figures[f"search_{shape}_p50_p95_ms"] = f"{statistics.median(part):.1f} / {pct(part, 0.95):.1f}"
+        put(f"search_{shape}_p50_p95_ms", f"{statistics.median(part):.1f} / {pct(part, 0.95):.1f}")
 
     graph_dir = Path(tempfile.mkdtemp(prefix="cs-bench-graph-"))
     cache = GraphCache(graph_dir)
     people = data["people"]
     ms, _ = timed(lambda: neighbours(gov, ctx, people[0], hops=1, cache=cache))
-    figures["graph_build_s"] = round(ms / 1000, 2)
+    put("graph_build_s", round(ms / 1000, 2))
     vg = next(iter(cache._memory.values()))
-    figures["graph_nodes"] = vg.graph.vcount()
-    figures["graph_edges"] = vg.graph.ecount()
+    put("graph_nodes", vg.graph.vcount())
+    put("graph_edges", vg.graph.ecount())
     pairs = [(rng.choice(people), rng.choice(people)) for _ in range(max(50, args.queries // 3))]
     hood = [timed(lambda a=a: neighbours(gov, ctx, a, hops=2, cache=cache))[0] for a, _ in pairs]
-    figures["neighbours_2hop_p50_ms"] = round(statistics.median(hood), 1)
-    figures["neighbours_2hop_p95_ms"] = round(pct(hood, 0.95), 1)
+    put("neighbours_2hop_p50_ms", round(statistics.median(hood), 1))
+    put("neighbours_2hop_p95_ms", round(pct(hood, 0.95), 1))
     paths = [timed(lambda a=a, b=b: path(gov, ctx, a, b, cache=cache))[0] for a, b in pairs]
-    figures["path_p50_ms"] = round(statistics.median(paths), 1)
-    figures["path_p95_ms"] = round(pct(paths, 0.95), 1)
+    put("path_p50_ms", round(statistics.median(paths), 1))
+    put("path_p95_ms", round(pct(paths, 0.95), 1))
 
     # the algorithm alone: Clearsight's path function vs the raw igraph call, same graph
     idx = [(vg.index[a], vg.index[b]) for a, b in pairs if a in vg.index and b in vg.index]
     window = an.Window()
     ours = [timed(lambda a=a, b=b: an.paths(vg, a, b, 1, window))[0] for a, b in idx]
     raw = [timed(lambda a=a, b=b: vg.graph.get_shortest_paths(a, to=b, output="epath"))[0] for a, b in idx]
-    figures["path_compute_p50_ms"] = round(statistics.median(ours), 3)
-    figures["raw_igraph_p50_ms"] = round(statistics.median(raw), 3)
-    figures["ratio_path_to_raw_igraph"] = round(statistics.median(ours) / statistics.median(raw), 2)
-    figures["ratio_end_to_end_path_to_raw_igraph"] = round(statistics.median(paths) / statistics.median(raw), 1)
+    put("path_compute_p50_ms", round(statistics.median(ours), 3))
+    put("raw_igraph_p50_ms", round(statistics.median(raw), 3))
+    put("ratio_path_to_raw_igraph", round(statistics.median(ours) / statistics.median(raw), 2))
+    put("ratio_end_to_end_path_to_raw_igraph", round(statistics.median(paths) / statistics.median(raw), 1))
     # k = 3 shortest paths between connected pairs, end to end, and the raw igraph call on one pair
     joined = [(a, b) for (a, b), p in zip(idx, (an.paths(vg, a, b, 1, window) for a, b in idx), strict=True) if p][:20]
     by_id = {v: k for k, v in vg.index.items()}
     k3 = [timed(lambda a=a, b=b: path(gov, ctx, by_id[a], by_id[b], k=3, cache=cache))[0] for a, b in joined]
     if k3:
-        figures["k3_paths_p50_ms"] = round(statistics.median(k3), 1)
-        figures["k3_paths_p95_ms"] = round(pct(k3, 0.95), 1)
+        put("k3_paths_p50_ms", round(statistics.median(k3), 1))
+        put("k3_paths_p95_ms", round(pct(k3, 0.95), 1))
         a, b = joined[0]
         ms_ours, _ = timed(lambda: an.paths(vg, a, b, 3, window))
         ms_raw, _ = timed(lambda: vg.graph.get_k_shortest_paths(a, to=b, k=3, output="epath"))
-        figures["k3_compute_ms"] = round(ms_ours, 2)
-        figures["raw_igraph_k3_ms"] = round(ms_raw, 1)
-        figures["ratio_k3_to_raw_igraph"] = round(ms_ours / ms_raw, 3)
-    for key, value in figures.items():
-        print(f"{key:40s} {value}")
+        put("k3_compute_ms", round(ms_ours, 2))
+        put("raw_igraph_k3_ms", round(ms_raw, 1))
+        put("ratio_k3_to_raw_igraph", round(ms_ours / ms_raw, 3))
     ws.close()
     shutil.rmtree(graph_dir, ignore_errors=True)
     if not (args.keep or args.reuse):
