@@ -41,7 +41,6 @@ from sqlalchemy import (
 
 from clearsight.store import tables as t
 from clearsight.store.visibility import Visibility
-from clearsight.store.writes import insert_ignore
 
 _CHUNK = 500
 _BATCH = 5000
@@ -232,19 +231,22 @@ def _deletions(term: str) -> set[str]:
     return out
 
 
-def _write(conn: Connection, keys: list[dict[str, str]], texts: list[dict[str, str]], terms: set[str]) -> None:
-    if keys:
-        conn.execute(insert(t.search_keys), keys)
-    if texts:
-        conn.execute(
-            text("INSERT INTO search_text (entity_id, prop, marking_id, body) VALUES (:entity_id, :prop, :marking_id, :body)"),
-            texts,
-        )
+def _insert_many(conn: Connection, sql: str, rows: Sequence[tuple[str, ...]]) -> None:
+    """One statement for many rows of plain values, through the driver (no per-row
+    parameter processing); ``?`` markers are rewritten for psycopg."""
+    if rows:
+        conn.exec_driver_sql(sql.replace("?", "%s") if conn.dialect.name == "postgresql" else sql, list(rows))
+
+
+def _write(conn: Connection, keys: list[tuple[str, ...]], texts: list[tuple[str, ...]], terms: set[str]) -> None:
+    _insert_many(conn, "INSERT INTO search_keys (entity_id, prop, kind, key, marking_id) VALUES (?, ?, ?, ?, ?)", keys)
+    _insert_many(conn, "INSERT INTO search_text (entity_id, prop, marking_id, body) VALUES (?, ?, ?, ?)", texts)
     if terms:
-        conn.execute(insert_ignore(conn, t.search_vocab), [{"term": x} for x in sorted(terms)])
+        ordered = sorted(terms)
+        _insert_many(conn, "INSERT INTO search_vocab (term) VALUES (?) ON CONFLICT DO NOTHING", [(x,) for x in ordered])
         if conn.dialect.name != "postgresql":
-            rows = [{"deletion": d, "term": x} for x in sorted(terms) for d in sorted(_deletions(x))]
-            conn.execute(insert_ignore(conn, t.search_vocab_deletions), rows)
+            rows = [(d, x) for x in ordered for d in sorted(_deletions(x))]
+            _insert_many(conn, "INSERT INTO search_vocab_deletions (deletion, term) VALUES (?, ?) ON CONFLICT DO NOTHING", rows)
 
 
 def _statement_rows(conn: Connection, entity_ids: Sequence[str] | None) -> Iterable[Any]:
@@ -279,8 +281,8 @@ def refresh(conn: Connection, *, derive: Derive, entity_ids: Sequence[str] | Non
         _delete_entities(conn, entity_ids)
         for chunk in _chunks(entity_ids):
             conn.execute(delete(t.search_pending).where(t.search_pending.c.entity_id.in_(chunk)))
-    keys: list[dict[str, str]] = []
-    texts: list[dict[str, str]] = []
+    keys: list[tuple[str, ...]] = []
+    texts: list[tuple[str, ...]] = []
     terms: set[str] = set()
     seen: set[str] = set()
     n_keys = n_texts = 0
@@ -294,9 +296,9 @@ def refresh(conn: Connection, *, derive: Derive, entity_ids: Sequence[str] | Non
             if len(cache) < 200_000:
                 cache[ck] = got
         for kind, key in dict.fromkeys(got.keys):
-            keys.append({"entity_id": entity_id, "prop": prop, "kind": kind, "key": key, "marking_id": marking_id})
+            keys.append((entity_id, prop, kind, key, marking_id))
         for body in got.texts:
-            texts.append({"entity_id": entity_id, "prop": prop, "marking_id": marking_id, "body": body})
+            texts.append((entity_id, prop, marking_id, body))
         terms.update(got.terms)
         if len(keys) + len(texts) >= _BATCH:
             n_keys += len(keys)
