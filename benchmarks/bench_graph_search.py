@@ -90,10 +90,17 @@ class _Writer:
     def flush(self) -> None:
         """Write what is held, entities first (statements and links refer to them)."""
         with self.ws.store.begin() as conn:
+            mark = "%s" if conn.dialect.name == "postgresql" else "?"
             for tb in (t.entities, t.statements, t.links):
                 rows = self.rows[tb]
-                for i in range(0, len(rows), 10_000):
-                    conn.execute(insert_ignore(conn, tb), rows[i : i + 10_000])
+                if not rows:
+                    continue
+                # plain tuples through the driver: no per-row parameter processing
+                cols = list(rows[0])
+                names = ", ".join(f'"{c}"' for c in cols)
+                marks = ", ".join(mark for _ in cols)
+                sql = f"INSERT INTO {tb.name} ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING"
+                conn.exec_driver_sql(sql, [tuple(r[c] for c in cols) for r in rows])
                 self.rows[tb] = []
 
 
