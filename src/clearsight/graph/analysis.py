@@ -212,8 +212,9 @@ def _expand(
     """One full level of breadth-first search; the best meeting with the other side, if any.
 
     ``mine`` maps each vertex this side reached to its parent (-1 at the start); ``depth``
-    holds the depth of every vertex either side reached. A meeting (v, w) joins v on this side to w on the other; of the meetings
-    found on this level the one with the fewest links wins (first found on a tie).
+    holds the depth of every vertex either side reached. A meeting (v, w) joins v on this
+    side to w on the other; every meeting found on one full level has the fewest links
+    possible, and the first found is kept, so the same graph always gives the same path.
     """
     nxt: list[int] = []
     best: tuple[int, int] | None = None
