@@ -36,7 +36,14 @@ def test_commands(tmp_path: Path) -> None:
     assert len(net["nodes"]) > 5
     paths = json.loads(run("graph", "path", P.OCG[1].id, P.GANG[3].id, "--k", "2", "--json"))
     assert len(paths["paths"]) == 2 and paths["graph"] in ("cached", "cached-disk")
+    assert paths["explanation"]["complete"] is True and "left out" in paths["explanation"]["e_graded"]
+    asked = json.loads(run("graph", "path", P.OCG[1].id, P.GANG[3].id, "--include-e-graded", "--json"))
+    assert asked["explanation"]["e_graded"].startswith("included on request")
+    shown = runner.invoke(app, [*base, "graph", "path", P.OCG[1].id, P.GANG[3].id, "--purpose", PURPOSE])
+    assert shown.exit_code == 0 and "E-graded intelligence: links from intelligence graded E" in shown.output
     assert json.loads(run("graph", "measures", "--top", "3", "--json"))["nodes"]
+    measures = json.loads(run("graph", "measures", "--top", "3", "--include-e-graded", "--json"))
+    assert measures["explanation"]["e_graded"].startswith("included on request")
     assert json.loads(run("graph", "communities", "--json"))["communities"]
     assert json.loads(run("graph", "co-offending", "--json"))["communities"]
     out = tmp_path / "chart.anx"

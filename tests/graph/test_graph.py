@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import Table, select
 
 from clearsight.bootstrap import Workspace, init_workspace
 from clearsight.errors import InvalidValue, NotFound
+from clearsight.governance.markings import Marking
 from clearsight.graph import (
     GraphCache,
     co_offending,
@@ -24,12 +25,14 @@ from clearsight.graph import (
     network_measures,
     path,
 )
+from clearsight.graph import analysis as an
 from clearsight.search import search
 from clearsight.settings import load_settings
 from clearsight.store import tables as t
+from clearsight.store.writes import ensure_markings
 from tests.conftest import fresh_pg_url
 from tests.graph import planted as P
-from tests.helpers import Lnk, make_context, seed
+from tests.helpers import Lnk, Rec, make_context, marking_row, seed
 
 OFFICIAL = make_context(clearance="OFFICIAL-SENSITIVE")
 SECRET_VIEWER = make_context("analyst1", clearance="SECRET")
@@ -240,3 +243,97 @@ def test_export_by_community_and_hidden_ids(full: Workspace, tmp_path: Path) -> 
     assert rep.nodes >= 3
     with pytest.raises(NotFound):
         export(full.governance, OFFICIAL, "csv", tmp_path / "h.csv", recipient="DS Jones", ids=[P.HIDDEN_PERSON.id])
+
+
+def _remark(ws: Workspace, table: Table, row_id: str, marking: Marking) -> None:
+    """Change a stored record's marking in place, as any writer (or an administrator) might."""
+    with ws.store.begin() as conn:
+        ensure_markings(conn, [marking_row(marking)])
+        conn.execute(table.update().where(table.c.id == row_id).values(marking_id=marking.id))
+
+
+def test_remarking_an_entity_or_link_invalidates_the_cached_graph(full: Workspace, tmp_path: Path) -> None:
+    cache = GraphCache(tmp_path / "cache")
+    gov = full.governance
+    before = neighbours(gov, OFFICIAL, P.LEADER.id, hops=1, cache=cache)
+    assert P.OCG[2].id in {n["id"] for n in before.nodes}
+    assert neighbours(gov, OFFICIAL, P.LEADER.id, hops=1, cache=cache).built == "cached"
+    _remark(full, t.entities, P.OCG[2].id, P.SECRET)
+    after = neighbours(gov, OFFICIAL, P.LEADER.id, hops=1, cache=cache)
+    assert after.built == "full"
+    assert P.OCG[2].id not in {n["id"] for n in after.nodes}
+    assert P.OCG[2].id not in json.dumps(after.as_dict())
+    # a fresh process reading the disk cache must not get the stale graph either
+    assert P.OCG[2].id not in {n["id"] for n in neighbours(gov, OFFICIAL, P.LEADER.id, hops=1,
+                                                          cache=GraphCache(tmp_path / "cache")).nodes}
+    # a link re-marked above the viewer disappears too
+    directs = next(lk for lk in P.links() if lk.src is P.LEADER and lk.dst is P.OCG[4])
+    _remark(full, t.links, directs.id, P.SECRET)
+    res = neighbours(gov, OFFICIAL, P.LEADER.id, hops=1, link_schemas=["Association"], cache=cache)
+    assert res.built == "full" and directs.id not in res.link_ids()
+    assert P.OCG[4].id not in {n["id"] for n in res.nodes}
+    # the SECRET viewer still sees both
+    secret = neighbours(gov, SECRET_VIEWER, P.LEADER.id, hops=1, cache=cache)
+    assert {P.OCG[2].id, P.OCG[4].id} <= {n["id"] for n in secret.nodes}
+
+
+def test_remarked_statement_leaves_search(full: Workspace) -> None:
+    gov = full.governance
+    assert search(gov, OFFICIAL, "Kyle Rudd").total == 1
+    stmt = t.statements
+    with full.store.begin() as conn:
+        sid = conn.execute(select(stmt.c.id).where(stmt.c.entity_id == P.GANG[4].id, stmt.c.prop == "name")).scalar_one()
+    _remark(full, stmt, sid, P.SECRET)
+    res = search(gov, OFFICIAL, "Kyle Rudd")
+    assert res.total == 0 and res.index["refreshed"] == "incremental"
+    assert search(gov, SECRET_VIEWER, "Kyle Rudd").total == 1
+    with full.store.begin() as conn:
+        assert conn.execute(select(t.search_pending)).all() == []
+
+
+E_REPORT = Rec("IntelligenceReport", "int-e", {"reference": "INT-E", "sourceEvaluation": "3", "intelligenceAssessment": "E",
+                                              "handlingCode": "P", "body": "Dunn and Holt are brothers"})
+
+
+@pytest.fixture
+def graded(full: Workspace) -> Workspace:
+    """The planted network plus an E-graded report that would join the two groups in two links."""
+    seed(full.store, [E_REPORT], [Lnk("Mention", E_REPORT, P.OCG[3]), Lnk("Mention", E_REPORT, P.GANG[2])])
+    return full
+
+
+def test_e_graded_intelligence_is_left_out_of_linking_by_default(graded: Workspace) -> None:
+    gov = graded.governance
+    default = path(gov, OFFICIAL, P.OCG[3].id, P.GANG[2].id, k=3)
+    assert default.paths and all(E_REPORT.id not in p["nodes"] for p in default.paths)
+    assert all(p["length"] > 2 for p in default.paths)
+    assert "left out" in default.explanation["e_graded"]
+    asked = path(gov, OFFICIAL, P.OCG[3].id, P.GANG[2].id, include_e_graded=True)
+    assert asked.paths[0]["nodes"] == [P.OCG[3].id, E_REPORT.id, P.GANG[2].id]
+    grades = [ev["grading"] for s in asked.paths[0]["steps"] for ev in s["evidence"]]
+    assert grades == [{"sourceEvaluation": "3", "intelligenceAssessment": "E", "handlingCode": "P"}] * 2
+    # shown in a neighbourhood, flagged, but it does not score
+    hood = neighbours(gov, OFFICIAL, E_REPORT.id, hops=1)
+    assert {P.OCG[3].id, P.GANG[2].id} <= {n["id"] for n in hood.nodes}
+    assert all(lk.get("e_graded") for e in hood.edges for lk in e["links"])
+    scored = {n["id"]: n for n in network_measures(gov, OFFICIAL, top=100).nodes}
+    assert scored[E_REPORT.id]["degree"] == 0 and scored[E_REPORT.id]["betweenness"] == 0
+    counted = {n["id"]: n for n in network_measures(gov, OFFICIAL, top=100, include_e_graded=True).nodes}
+    assert counted[E_REPORT.id]["degree"] == 2 and counted[E_REPORT.id]["betweenness"] > 0
+    # communities are the same as without the report's links
+    without = network_communities(gov, OFFICIAL, node_schemas=["Person"])
+    assert P.GANG[2].id not in {m["id"] for c in without.communities for m in c["members"] if P.LEADER.id in
+                                {x["id"] for x in c["members"]}}
+
+
+def test_k_shortest_paths_are_distinct_ordered_and_bounded(full: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    gov = full.governance
+    res = path(gov, OFFICIAL, P.OCG[1].id, P.GANG[3].id, k=5)
+    lengths = [p["length"] for p in res.paths]
+    assert len(res.paths) == 5 and lengths == sorted(lengths) and res.explanation["complete"] is True
+    assert len({tuple(p["nodes"]) for p in res.paths}) == 5
+    assert all(len(set(p["nodes"])) == len(p["nodes"]) for p in res.paths)
+    monkeypatch.setattr(an, "PATH_VISIT_BUDGET", 10)
+    bounded = path(gov, OFFICIAL, P.OCG[1].id, P.GANG[3].id, k=5)
+    assert bounded.explanation["complete"] is False and "stopped" in bounded.explanation["bound"]
+    assert len(bounded.paths) < 5

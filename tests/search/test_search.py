@@ -71,6 +71,24 @@ def test_name_readings_find_the_canonical_person(seeded: Workspace, query: str) 
     assert all(r.field for r in res.hits[0].reasons)
 
 
+def test_words_may_match_different_members_of_a_canonical_entity(workspace: Workspace) -> None:
+    """Each word of a name query may be met by a different record of one resolved person,
+    whether the word is read in full or only checked on the candidates (an initial)."""
+    alias_a = Rec("Person", "m1", {"name": "Mary Doe"})
+    alias_b = Rec("Person", "m2", {"name": "Zoe Roe"})
+    hidden_b = Rec("Person", "m3", {"name": "Mary Roe"}, marking=SECRET)
+    other = Rec("Person", "m4", {"name": "Mark Roe"})
+    seed(workspace.store, [alias_a, alias_b, hidden_b, other])
+    cluster(workspace, alias_a.id, alias_a.id, alias_b.id)
+    assert ids(run(workspace, "Doe Zoe")) == [alias_a.id]
+    assert ids(run(workspace, "M Roe")) == sorted([alias_a.id, other.id])
+    mary_roe = ids(run(workspace, "Mary Roe"))
+    assert mary_roe[0] == alias_a.id and hidden_b.id not in mary_roe
+    assert ids(run(workspace, "Z Doe")) == [alias_a.id]
+    assert ids(run(workspace, "Z D")) == [alias_a.id]
+    assert run(workspace, "Q Roe").total == 0
+
+
 def test_reasons_say_which_kind_of_match(seeded: Workspace) -> None:
     hit = run(seeded, "Jon Smyth", schema=["Person"]).hits[0]
     matches = {(r.term, r.match) for r in hit.reasons}

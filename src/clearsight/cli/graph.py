@@ -23,6 +23,9 @@ from clearsight.graph import (
 app = typer.Typer(help="Link analysis over resolved entities, with the evidence for every link.", no_args_is_help=True)
 
 Purpose = typer.Option(None, "--purpose", "-p", envvar="CLEARSIGHT_PURPOSE", help=PURPOSE_HELP)
+IncludeEGraded = typer.Option(
+    False, "--include-e-graded", help="Let links from E-graded intelligence count (left out by default, INT-3)."
+)
 
 
 def _cache(ctx: typer.Context) -> GraphCache:
@@ -72,6 +75,7 @@ def path_cmd(
     b: str = typer.Argument(..., help="To this entity."),
     k: int = typer.Option(1, "--k", min=1, max=20, help="How many shortest paths."),
     schema: list[str] | None = typer.Option(None, "--schema", help="Follow only these link schemata."),
+    include_e_graded: bool = IncludeEGraded,
     as_json: bool = typer.Option(False, "--json"),
     purpose: str | None = Purpose,
 ) -> None:
@@ -80,7 +84,8 @@ def path_cmd(
     Example: clearsight graph path 3f2a... 9c1d... --k 3 --purpose 'case:OP-ASH'
     """
     ws = state(ctx).workspace()
-    res = path(ws.governance, ws.context(purpose), a, b, k=k, link_schemas=schema, cache=_cache(ctx))
+    res = path(ws.governance, ws.context(purpose), a, b, k=k, link_schemas=schema, include_e_graded=include_e_graded,
+               cache=_cache(ctx))
     if as_json:
         print_json(res.as_dict())
         return
@@ -95,6 +100,9 @@ def path_cmd(
                 extra = ev["category"] or "".join(grade.get(x, "") for x in ("sourceEvaluation", "intelligenceAssessment", "handlingCode"))
                 err.print(f"   {names[step['from']]} -> {names[step['to']]}: {ev['schema']} {extra} "
                           f"[dim]{ev['source']}:{ev['record_key']} {ev['valid_from'] or ''} {ev['marking']}[/dim]")
+    if "bound" in res.explanation:
+        err.print(f"[yellow]{res.explanation['bound']}[/yellow]")
+    err.print(f"[dim]E-graded intelligence: {res.explanation['e_graded']}[/dim]")
     _footer(res.marking.label(), res.built)
 
 
@@ -103,6 +111,7 @@ def measures_cmd(
     ctx: typer.Context,
     top: int = typer.Option(20, "--top", min=1, max=1000),
     node_schema: list[str] | None = typer.Option(None, "--node-schema", help="Only these entity schemata, e.g. Person."),
+    include_e_graded: bool = IncludeEGraded,
     as_json: bool = typer.Option(False, "--json"),
     purpose: str | None = Purpose,
 ) -> None:
@@ -111,7 +120,8 @@ def measures_cmd(
     Example: clearsight graph measures --top 20 --node-schema Person --purpose 'case:OP-ASH'
     """
     ws = state(ctx).workspace()
-    net = network_measures(ws.governance, ws.context(purpose), top=top, node_schemas=node_schema, cache=_cache(ctx))
+    net = network_measures(ws.governance, ws.context(purpose), top=top, node_schemas=node_schema,
+                           include_e_graded=include_e_graded, cache=_cache(ctx))
     if as_json:
         print_json(net.as_dict())
         return
@@ -122,7 +132,7 @@ def measures_cmd(
         table.add_row(str(n["rank"]), n["id"][:12], n["schema"], n["caption"], str(n["degree"]),
                       f"{n['betweenness']:.1f}", f"{n['pagerank']:.5f}")
     err.print(table)
-    err.print(f"[dim]betweenness: {net.explanation['betweenness']}[/dim]")
+    err.print(f"[dim]betweenness: {net.explanation['betweenness']}; E-graded intelligence: {net.explanation['e_graded']}[/dim]")
     _footer(net.marking.label(), net.built)
 
 
@@ -142,6 +152,7 @@ def communities_cmd(
     ctx: typer.Context,
     node_schema: list[str] | None = typer.Option(None, "--node-schema", help="Only these entity schemata, e.g. Person."),
     min_size: int = typer.Option(3, "--min-size", min=1),
+    include_e_graded: bool = IncludeEGraded,
     as_json: bool = typer.Option(False, "--json"),
     purpose: str | None = Purpose,
 ) -> None:
@@ -151,7 +162,7 @@ def communities_cmd(
     """
     ws = state(ctx).workspace()
     rep = network_communities(ws.governance, ws.context(purpose), node_schemas=node_schema, min_size=min_size,
-                              cache=_cache(ctx))
+                              include_e_graded=include_e_graded, cache=_cache(ctx))
     if as_json:
         print_json(rep.as_dict())
         return
@@ -164,6 +175,7 @@ def co_offending_cmd(
     min_size: int = typer.Option(2, "--min-size", min=1),
     since: str | None = typer.Option(None, "--since"),
     until: str | None = typer.Option(None, "--until"),
+    include_e_graded: bool = IncludeEGraded,
     as_json: bool = typer.Option(False, "--json"),
     purpose: str | None = Purpose,
 ) -> None:
@@ -172,7 +184,8 @@ def co_offending_cmd(
     Example: clearsight graph co-offending --since 2024-01-01 --purpose 'case:OP-ASH'
     """
     ws = state(ctx).workspace()
-    rep = co_offending(ws.governance, ws.context(purpose), min_size=min_size, since=since, until=until, cache=_cache(ctx))
+    rep = co_offending(ws.governance, ws.context(purpose), min_size=min_size, since=since, until=until,
+                       include_e_graded=include_e_graded, cache=_cache(ctx))
     if as_json:
         print_json(rep.as_dict())
         return

@@ -7,6 +7,7 @@ Results are deterministic: ties break on ids, and community detection is seeded.
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,16 +29,24 @@ BETWEENNESS_CUTOFF = 6
 
 @dataclass(frozen=True)
 class Window:
-    """Which links to follow: link schemata, node schemata and a time window (ISO days)."""
+    """Which links to follow: link schemata, node schemata, a time window (ISO days), and
+    whether links from E-graded intelligence count (INT-3: not for scoring or linking)."""
 
     link_schemas: frozenset[str] | None = None
     node_schemas: frozenset[str] | None = None
     since: str | None = None
     until: str | None = None
+    include_e_graded: bool = True
 
     @property
     def unfiltered(self) -> bool:
-        return not (self.link_schemas or self.node_schemas or self.since or self.until)
+        return not (self.link_schemas or self.node_schemas or self.since or self.until) and self.include_e_graded
+
+    def passes_all(self, vg: ViewGraph) -> bool:
+        """Whether every link of ``vg`` passes (the graph itself can be used as it is)."""
+        if self.unfiltered:
+            return True
+        return not (self.link_schemas or self.node_schemas or self.since or self.until) and vg.e_graded_links == 0
 
     def _in_time(self, start: str | None, end: str | None) -> bool:
         low = start[:10] if start else None
@@ -57,6 +66,8 @@ class Window:
         """
         if self.link_schemas and links.schemas[i] not in self.link_schemas:
             return False
+        if not self.include_e_graded and links.e_graded[i]:
+            return False
         if not (self.since or self.until):
             return True
         if links.valid_from[i] or links.valid_to[i]:
@@ -74,7 +85,7 @@ def edge_day(vg: ViewGraph, e: int) -> str | None:
 
 def usable_links(vg: ViewGraph, e: int, window: Window) -> list[int]:
     """Indexes of the links of edge ``e`` that pass ``window``."""
-    if window.unfiltered:
+    if window.passes_all(vg):
         return list(range(vg.n_links(e)))
     links = vg.links(e)
     day = edge_day(vg, e) if (window.since or window.until) else None
@@ -120,7 +131,7 @@ def _filtered(vg: ViewGraph, window: Window) -> tuple[ig.Graph, list[int] | None
 
     Unfiltered, the graph itself is used and no edge mapping is needed (``None``).
     """
-    if window.unfiltered:
+    if window.passes_all(vg):
         return vg.graph, None
     cached = vg.derived.get(window)
     if cached is not None:
@@ -131,6 +142,8 @@ def _filtered(vg: ViewGraph, window: Window) -> tuple[ig.Graph, list[int] | None
         ok = np.isin(np.asarray(table.schemas, dtype=object), list(window.link_schemas))
     else:
         ok = np.ones(len(table.ids), dtype=bool)
+    if not window.include_e_graded:
+        ok &= ~np.asarray(table.e_graded, dtype=bool)
     if window.since or window.until:
         edge_of = np.repeat(np.arange(n_edges), np.diff(vg.ptr))
         days = [edge_day(vg, e) for e in range(n_edges)]
@@ -151,29 +164,189 @@ def _filtered(vg: ViewGraph, window: Window) -> tuple[ig.Graph, list[int] | None
     return result
 
 
+def view(vg: ViewGraph, window: Window) -> ig.Graph:
+    """The graph of the edges with a link passing ``window`` (same vertices, same vertex ids)."""
+    return _filtered(vg, window)[0]
+
+
 def _one(table: LinkColumns, i: int) -> EdgeLinks:
     """Link ``i`` of the table as a one-link edge, for :meth:`Window.link_ok`."""
     return EdgeLinks(
         ids=[table.ids[i]], schemas=[table.schemas[i]], valid_from=[table.valid_from[i]],
         valid_to=[table.valid_to[i]], markings=[table.markings[i]], categories=[table.categories[i]],
-        sources=[table.sources[i]],
+        sources=[table.sources[i]], e_graded=[table.e_graded[i]],
     )
+
+
+#: most vertices one path query may reach before it stops and says so (k-shortest paths)
+PATH_VISIT_BUDGET = 2_000_000
+
+
+class _Budget:
+    """Vertices a path query may still reach; spent by every search it runs."""
+
+    def __init__(self, visits: int) -> None:
+        self.left = visits
+        self.exhausted = False
+
+    def spend(self, n: int) -> bool:
+        self.left -= n
+        if self.left < 0:
+            self.exhausted = True
+        return not self.exhausted
+
+
+def _pair(u: int, v: int) -> tuple[int, int]:
+    return (u, v) if u < v else (v, u)
+
+
+def _expand(
+    g: ig.Graph,
+    frontier: list[int],
+    mine: dict[int, int],
+    other: dict[int, int],
+    depth: dict[int, int],
+    banned_v: set[int] | frozenset[int],
+    banned_e: set[tuple[int, int]] | frozenset[tuple[int, int]],
+) -> tuple[list[int], tuple[int, int] | None]:
+    """One full level of breadth-first search; the best meeting with the other side, if any.
+
+    ``mine`` maps each vertex this side reached to its parent (-1 at the start); ``depth``
+    holds the depth of every vertex either side reached. A meeting (v, w) joins v on this
+    side to w on the other; every meeting found on one full level has the fewest links
+    possible, and the first found is kept, so the same graph always gives the same path.
+    """
+    nxt: list[int] = []
+    best: tuple[int, int] | None = None
+    best_len = -1
+    for v in frontier:
+        dv = depth[v]
+        for w in g.neighbors(v):
+            if w in mine or w in banned_v or (banned_e and _pair(v, w) in banned_e):
+                continue
+            if w in other:
+                total = dv + 1 + depth[w]
+                if best is None or total < best_len:
+                    best, best_len = (v, w), total
+                continue
+            if best is None:
+                mine[w] = v
+                depth[w] = dv + 1
+                nxt.append(w)
+    return nxt, best
+
+
+def _walk(parents: dict[int, int], v: int) -> list[int]:
+    out = [v]
+    while parents[out[-1]] != -1:
+        out.append(parents[out[-1]])
+    return out
+
+
+def shortest_vertices(
+    g: ig.Graph,
+    a: int,
+    b: int,
+    *,
+    banned_v: set[int] | frozenset[int] = frozenset(),
+    banned_e: set[tuple[int, int]] | frozenset[tuple[int, int]] = frozenset(),
+    budget: _Budget | None = None,
+) -> list[int] | None:
+    """The vertices of one path with the fewest links from ``a`` to ``b``, or None.
+
+    Bidirectional breadth-first search, always growing the smaller side: it reaches far
+    fewer vertices than a search from one end (about the square root on sparse graphs),
+    and when ``b`` is cut off it stops as soon as the smaller side runs out. Vertices in
+    ``banned_v`` and edges (vertex pairs) in ``banned_e`` are not used.
+    """
+    if a == b:
+        return [a]
+    if a in banned_v or b in banned_v:
+        return None
+    from_a: dict[int, int] = {a: -1}
+    from_b: dict[int, int] = {b: -1}
+    # the two sides never share a vertex (reaching the other side is a meeting), so one map holds both
+    depth: dict[int, int] = {a: 0, b: 0}
+    front_a, front_b = [a], [b]
+    while front_a and front_b:
+        if len(front_a) <= len(front_b):
+            front_a, meet = _expand(g, front_a, from_a, from_b, depth, banned_v, banned_e)
+        else:
+            front_b, meet_b = _expand(g, front_b, from_b, from_a, depth, banned_v, banned_e)
+            meet = (meet_b[1], meet_b[0]) if meet_b else None
+        if budget is not None and not budget.spend(len(front_a) + len(front_b)):
+            return None
+        if meet is not None:
+            left = _walk(from_a, meet[0])
+            left.reverse()
+            return left + _walk(from_b, meet[1])
+    return None
+
+
+def k_shortest_vertices(g: ig.Graph, a: int, b: int, k: int, budget: _Budget) -> list[list[int]]:
+    """Up to ``k`` loopless paths from ``a`` to ``b``, fewest links first (Yen's algorithm).
+
+    Each spur search is a bidirectional breadth-first search; all of them share ``budget``,
+    so a query on a huge component stops with the paths found so far.
+    """
+    first = shortest_vertices(g, a, b, budget=budget)
+    if not first:
+        return []
+    found = [first]
+    seen = {tuple(first)}
+    heap: list[tuple[int, list[int]]] = []
+    while len(found) < k:
+        last = found[-1]
+        for i in range(len(last) - 1):
+            root = last[: i + 1]
+            banned_e = {_pair(p[i], p[i + 1]) for p in found if len(p) > i + 1 and p[: i + 1] == root}
+            tail = shortest_vertices(g, last[i], b, banned_v=set(root[:-1]), banned_e=banned_e, budget=budget)
+            if budget.exhausted:
+                return found
+            if tail:
+                cand = root[:-1] + tail
+                if tuple(cand) not in seen:
+                    seen.add(tuple(cand))
+                    heapq.heappush(heap, (len(cand), cand))
+        if not heap:
+            break
+        found.append(heapq.heappop(heap)[1])
+    return found
+
+
+@dataclass(frozen=True)
+class PathSearch:
+    """Shortest paths found (as edge ids of the viewer's graph) and whether the search was cut short."""
+
+    paths: list[list[int]]
+    complete: bool = True
+
+
+def find_paths(vg: ViewGraph, a: int, b: int, k: int = 1, window: Window | None = None) -> PathSearch:
+    """Up to ``k`` shortest paths from ``a`` to ``b`` (fewest links first), over links passing ``window``.
+
+    Paths with the same number of links come in a fixed order for the same graph. For
+    ``k > 1`` the search reaches at most :data:`PATH_VISIT_BUDGET` vertices in all; when
+    that runs out, the paths found so far come back with ``complete`` false.
+    """
+    win = window or Window()
+    g, _kept = _filtered(vg, win)
+    if a == b:
+        return PathSearch([])
+    budget = _Budget(PATH_VISIT_BUDGET)
+    if k <= 1:
+        one = shortest_vertices(g, a, b)
+        vertex_paths = [one] if one else []
+    else:
+        vertex_paths = k_shortest_vertices(g, a, b, k, budget)
+    # one edge per pair of vertices, in the filtered graph and the full one alike
+    out = [[vg.graph.get_eid(u, v) for u, v in zip(p, p[1:], strict=False)] for p in vertex_paths]
+    return PathSearch(out, complete=not budget.exhausted)
 
 
 def paths(vg: ViewGraph, a: int, b: int, k: int = 1, window: Window | None = None) -> list[list[int]]:
     """Up to ``k`` shortest paths from ``a`` to ``b`` as lists of edge ids (fewest links first)."""
-    win = window or Window()
-    g, kept = _filtered(vg, win)
-    if a == b:
-        return []
-    if k <= 1:
-        found = g.get_shortest_paths(a, to=b, output="epath")
-        raw = [p for p in found if p]
-    else:
-        raw = [p for p in g.get_k_shortest_paths(a, to=b, k=k, output="epath") if p]
-    if kept is None:
-        return [list(p) for p in raw]
-    return [[kept[e] for e in p] for p in raw]
+    return find_paths(vg, a, b, k, window).paths
 
 
 def path_vertices(vg: ViewGraph, a: int, edge_path: Sequence[int]) -> list[int]:
@@ -317,4 +490,6 @@ __all__ = [
     "neighbourhood",
     "path_vertices",
     "paths",
+    "find_paths",
+    "view",
 ]

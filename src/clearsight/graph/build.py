@@ -11,8 +11,8 @@ Graphs are cached per (visibility, data version): in memory in a :class:`GraphCa
 and on disk in the workspace cache (a pickle of ids, schemata, dates and marking ids:
 no property values). The graph is assembled from column arrays (no object per link).
 When only new links arrived since the cached version, only they are read and merged
-into the cached links (``incremental``); when clusters, erasures or restrictions
-changed, the graph is rebuilt (``full``).
+into the cached links (``incremental``); when clusters, erasures, restrictions or
+markings changed, the graph is rebuilt (``full``).
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ import numpy as np
 from clearsight.governance.gateway import Governance, Operation
 from clearsight.search.keys import day_key
 from clearsight.store import graph_queries as gq
-from clearsight.store.graph_queries import GraphLinkRow, LinkColumns
+from clearsight.store.graph_queries import LinkColumns
 
 EVENT_SCHEMAS = frozenset({"Crime", "Incident", "StopSearch", "Custody", "ANPRRead", "Call"})
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 #: graphs kept in memory per cache (one per viewer visibility; least recently used go first)
 MEMORY_GRAPHS = 4
 
@@ -52,18 +52,8 @@ class EdgeLinks:
     categories: list[str | None] = field(default_factory=list)
     #: canonical id at the link's source end (links are directed in the store)
     sources: list[str] = field(default_factory=list)
-
-    def add(self, row: GraphLinkRow) -> bool:
-        if row.id in self.ids:
-            return False
-        self.ids.append(row.id)
-        self.schemas.append(row.schema)
-        self.valid_from.append(row.valid_from)
-        self.valid_to.append(row.valid_to)
-        self.markings.append(row.marking_id)
-        self.categories.append(row.category)
-        self.sources.append(row.source)
-        return True
+    #: whether each link comes from E-graded intelligence (INT-3)
+    e_graded: list[bool] = field(default_factory=list)
 
 
 @dataclass
@@ -88,6 +78,8 @@ class ViewGraph:
     ptr: Any = None
     ends: Any = None
     cluster_rows: int = -1
+    #: how many links come from E-graded intelligence (left out of scoring and linking, INT-3)
+    e_graded_links: int = 0
     #: filtered subgraphs already computed on this graph (see analysis.filtered)
     derived: dict[Any, Any] = field(default_factory=dict, repr=False)
 
@@ -116,6 +108,7 @@ class ViewGraph:
             markings=tb.markings[lo:hi],
             categories=tb.categories[lo:hi],
             sources=tb.sources[lo:hi],
+            e_graded=tb.e_graded[lo:hi],
         )
 
     def __getstate__(self) -> dict[str, Any]:
@@ -168,7 +161,7 @@ def _assemble(cols: LinkColumns, days: dict[str, str]) -> dict[str, Any]:
     g.vs["schema"] = vertex_schemas
     g.vs["day"] = vertex_days
     return {"graph": g, "index": index, "names": names, "schemas": vertex_schemas, "days": vertex_days,
-            "table": table, "ptr": ptr, "ends": ends}
+            "table": table, "ptr": ptr, "ends": ends, "e_graded_links": sum(table.e_graded)}
 
 
 def _days(raw: dict[str, str]) -> dict[str, str]:
@@ -217,6 +210,7 @@ def _incremental_ok(old: dict[str, Any], new: dict[str, Any]) -> bool:
     return (
         old.get("clusters") == new.get("clusters")
         and old.get("inactive") == new.get("inactive")
+        and old.get("markings") == new.get("markings")
         and str(new.get("links", "")) >= str(old.get("links", ""))
     )
 

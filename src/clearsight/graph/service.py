@@ -51,15 +51,29 @@ class Network:
         return sorted({lk["id"] for e in self.edges for lk in e["links"]})
 
 
+E_GRADED_NOTE = "links from intelligence graded E (intelligence assessment) are left out (INT-3)"
+
+
 def _window(
-    link_schemas: Sequence[str] | None, node_schemas: Sequence[str] | None, since: str | None, until: str | None
+    link_schemas: Sequence[str] | None,
+    node_schemas: Sequence[str] | None,
+    since: str | None,
+    until: str | None,
+    include_e_graded: bool = True,
 ) -> an.Window:
     return an.Window(
         link_schemas=frozenset(link_schemas) if link_schemas else None,
         node_schemas=frozenset(node_schemas) if node_schemas else None,
         since=day_key(since) if since else None,
         until=day_key(until) if until else None,
+        include_e_graded=include_e_graded,
     )
+
+
+def _e_graded_explanation(vg: ViewGraph, include_e_graded: bool) -> str:
+    if include_e_graded:
+        return f"included on request ({vg.e_graded_links} links)"
+    return f"{E_GRADED_NOTE}: {vg.e_graded_links} links"
 
 
 def _cache(gov: Governance, cache: GraphCache | None) -> GraphCache:
@@ -88,6 +102,7 @@ def _edge_dict(vg: ViewGraph, op: Operation, e: int, usable: Sequence[int]) -> d
                 "valid_from": links.valid_from[i],
                 "valid_to": links.valid_to[i],
                 "marking": op.marking(links.markings[i]).label(),
+                **({"e_graded": True} if links.e_graded[i] else {}),
             }
             for i in usable
         ],
@@ -209,10 +224,11 @@ class PathResult:
     paths: list[dict[str, Any]]
     marking: Marking
     built: str
+    explanation: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {"start": self.start, "end": self.end, "marking": self.marking.label(), "graph": self.built,
-                "paths": self.paths}
+                "paths": self.paths, "explanation": self.explanation}
 
 
 def path(
@@ -225,17 +241,23 @@ def path(
     link_schemas: Sequence[str] | None = None,
     since: str | None = None,
     until: str | None = None,
+    include_e_graded: bool = False,
     cache: GraphCache | None = None,
 ) -> PathResult:
-    """Up to ``k`` shortest paths between two entities over visible links, with evidence."""
+    """Up to ``k`` shortest paths between two entities over visible links, with evidence.
+
+    Links from E-graded intelligence are not followed unless ``include_e_graded`` (INT-3).
+    For ``k`` above 1 on a very large component the search is bounded and says so.
+    """
     if k < 1:
         raise InvalidValue("k", k, "must be at least 1")
-    window = _window(link_schemas, None, since, until)
+    window = _window(link_schemas, None, since, until, include_e_graded)
     with gov.operation(ctx, "consultation", "graph.path", component="graph") as op:
         vg = _cache(gov, cache).get(op)
         ca, va = _resolve(op, vg, a)
         cb, vb = _resolve(op, vg, b)
-        found = an.paths(vg, va, vb, k, window) if va is not None and vb is not None else []
+        search = an.find_paths(vg, va, vb, k, window) if va is not None and vb is not None else an.PathSearch([])
+        found = search.paths
         all_links = sorted({lid for p in found for e in p for lid in _usable_ids(vg, e, window)})
         proof = evidence(op, all_links)
         out: list[dict[str, Any]] = []
@@ -261,8 +283,19 @@ def path(
                 p2["node_details"] = [info[n] for n in p2["nodes"]]
         marks.extend(op.marking(m) for e in {e for p in found for e in p} for m in vg.links(e).markings)
         op.record(all_links)
-        op.note(start=ca, end=cb, k=k, paths=len(out), graph=vg.built)
-    return PathResult(ca, cb, out, combine(marks) if marks else Marking(), vg.built)
+        op.note(start=ca, end=cb, k=k, paths=len(out), complete=search.complete, graph=vg.built)
+    explanation = {
+        "k": k,
+        "method": "fewest links (bidirectional breadth-first search; Yen's algorithm for k > 1)",
+        "complete": search.complete,
+        "e_graded": _e_graded_explanation(vg, include_e_graded),
+        "limits": "Only links you may see, with both ends visible. A path is a chain of records, not evidence of "
+                  "association; read the evidence and grades of every step.",
+    }
+    if not search.complete:
+        explanation["bound"] = (f"the search stopped after reaching {an.PATH_VISIT_BUDGET} nodes; "
+                                f"{len(out)} of {k} paths found")
+    return PathResult(ca, cb, out, combine(marks) if marks else Marking(), vg.built, explanation)
 
 
 def _usable_ids(vg: ViewGraph, e: int, window: an.Window) -> list[str]:
@@ -270,13 +303,17 @@ def _usable_ids(vg: ViewGraph, e: int, window: an.Window) -> list[str]:
     return [links.ids[i] for i in an.usable_links(vg, e, window)]
 
 
-def _projection(vg: ViewGraph, node_schemas: Sequence[str] | None) -> tuple[ig.Graph, list[int]]:
-    """The graph restricted to some node schemata (vertex ids mapped back via the list)."""
+def _projection(
+    vg: ViewGraph, node_schemas: Sequence[str] | None, include_e_graded: bool
+) -> tuple[ig.Graph, list[int]]:
+    """The graph for scoring: E-graded intelligence left out unless asked for (INT-3), and
+    restricted to some node schemata (vertex ids mapped back via the list)."""
+    g = an.view(vg, an.Window(include_e_graded=include_e_graded))
     if not node_schemas:
-        return vg.graph, list(range(vg.graph.vcount()))
+        return g, list(range(g.vcount()))
     wanted = set(node_schemas)
     keep = [v for v, sc in enumerate(vg.schemas) if sc in wanted]
-    return vg.graph.subgraph(keep), keep
+    return g.subgraph(keep), keep
 
 
 def network_measures(
@@ -285,12 +322,16 @@ def network_measures(
     *,
     top: int = 20,
     node_schemas: Sequence[str] | None = None,
+    include_e_graded: bool = False,
     cache: GraphCache | None = None,
 ) -> Network:
-    """Degree, betweenness and PageRank; the ``top`` nodes by betweenness, with all three."""
+    """Degree, betweenness and PageRank; the ``top`` nodes by betweenness, with all three.
+
+    Links from E-graded intelligence do not count unless ``include_e_graded`` (INT-3).
+    """
     with gov.operation(ctx, "consultation", "graph.measures", component="graph") as op:
         vg = _cache(gov, cache).get(op)
-        g, back = _projection(vg, node_schemas)
+        g, back = _projection(vg, node_schemas, include_e_graded)
         m = an.measures(g)
         ranked = sorted(range(g.vcount()), key=lambda i: (-m.betweenness[i], -m.degree[i], g.vs[i]["name"]))[:top]
         extra = {
@@ -306,6 +347,7 @@ def network_measures(
         "graph_edges": g.ecount(),
         "betweenness": m.betweenness_method,
         "pagerank": "damping 0.85, undirected",
+        "e_graded": _e_graded_explanation(vg, include_e_graded),
         "limits": "Centrality measures connectedness in the records you may see, not importance or guilt.",
     })
 
@@ -362,12 +404,16 @@ def network_communities(
     *,
     node_schemas: Sequence[str] | None = None,
     min_size: int = 3,
+    include_e_graded: bool = False,
     cache: GraphCache | None = None,
 ) -> CommunityReport:
-    """Leiden communities of the viewer's graph (optionally of some node schemata only)."""
+    """Leiden communities of the viewer's graph (optionally of some node schemata only).
+
+    Links from E-graded intelligence do not count unless ``include_e_graded`` (INT-3).
+    """
     with gov.operation(ctx, "consultation", "graph.communities", component="graph") as op:
         vg = _cache(gov, cache).get(op)
-        g, back = _projection(vg, node_schemas)
+        g, back = _projection(vg, node_schemas, include_e_graded)
         mids = set(vg.table.markings)
         marks = [op.marking(m) for m in sorted(mids)]
         comms, bro, marking = _community_report(op, vg, g, back, min_size, None, marks)
@@ -377,6 +423,7 @@ def network_communities(
         "nodes": g.vcount(),
         "edges": g.ecount(),
         "min_size": min_size,
+        "e_graded": _e_graded_explanation(vg, include_e_graded),
         "limits": "Communities are dense groups of records you may see; membership is not evidence of association.",
     })
 
@@ -388,10 +435,14 @@ def co_offending(
     min_size: int = 2,
     since: str | None = None,
     until: str | None = None,
+    include_e_graded: bool = False,
     cache: GraphCache | None = None,
 ) -> CommunityReport:
-    """People linked through crimes they share as suspects or offenders; groups and brokers."""
-    window = _window(None, None, since, until)
+    """People linked through crimes they share as suspects or offenders; groups and brokers.
+
+    Links from E-graded intelligence do not count unless ``include_e_graded`` (INT-3).
+    """
+    window = _window(None, None, since, until, include_e_graded)
     with gov.operation(ctx, "consultation", "graph.co-offending", component="graph") as op:
         vg = _cache(gov, cache).get(op)
         co = an.co_offending(vg, window)
@@ -413,6 +464,7 @@ def co_offending(
         "method": f"people sharing a crime as suspect or offender; weight = shared crimes; Leiden seed {an.SEED}",
         "people": h.vcount(),
         "pairs": h.ecount(),
+        "e_graded": _e_graded_explanation(vg, include_e_graded),
         "limits": "Suspect involvement is an allegation, not a finding; shared crimes come from records you may see.",
     })
 

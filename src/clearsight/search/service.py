@@ -145,8 +145,8 @@ def _ensure_fresh(op: Operation) -> dict[str, Any]:
     """Bring the index up to date inside ``op`` if the stored data moved since it was built.
 
     One query reads the data version (primary-key and index reads only) and, with the
-    index state, decides; only when the data moved are the statements' high-water mark
-    and the changed entities read.
+    index state, decides; only when the data moved are the statements' high-water mark,
+    the changed entities and those with a statement re-marked in place read.
     """
     state = op.write(si.index_state)
     version = si.version_text(op.write(si.data_version))
@@ -156,8 +156,12 @@ def _ensure_fresh(op: Operation) -> dict[str, Any]:
     if state.get("version") == version:
         return {"refreshed": "no"}
     current = op.write(si.statements_high_water)
+    changed = []
     if current > state.get("high_water", ""):
         changed = op.write(si.changed_since, high_water=state.get("high_water", ""))
+    # statements re-marked in place (queued by the store) are re-derived too
+    changed += op.write(si.pending)
+    if changed:
         report = op.write(si.refresh, derive=k.derive, entity_ids=changed)
         return {"refreshed": "incremental", "entities": report.entities}
     op.write(si.mark_version, version=version)
@@ -195,6 +199,18 @@ def _best(options: list[tuple[str, str, float, str]], kind: str, key: str) -> tu
     return best
 
 
+def _finders(readings: dict[tuple[str, str], tuple[float, str]]) -> list[tuple[str, str]]:
+    """The pairs that find every entity carrying any of a word's readings.
+
+    The index gives each name token its phonetic code too, so a spelling whose code is
+    among the readings needs no lookup of its own to find candidates.
+    """
+    codes = {key for kind, key in readings if kind == "phonetic"}
+    return sorted(
+        (kind, key) for kind, key in readings if not (kind == "name" and (k.phonetic(key) or None) in codes)
+    )
+
+
 def _name_channel(
     op: Operation, tokens: list[str], hits: dict[str, _Hit], schema: list[str] | None, source: list[str] | None
 ) -> None:
@@ -208,7 +224,8 @@ def _name_channel(
             if (kind, key) not in best or weight > best[(kind, key)][0]:
                 best[(kind, key)] = (weight, match)
         readings.append(best)
-    rows = op.run(si.name_hits, words=[sorted(r) for r in readings], schema=schema, source=source)
+    rows = op.run(si.name_hits, words=[sorted(r) for r in readings], narrow=[_finders(r) for r in readings],
+                  schema=schema, source=source)
     # per canonical: per word -> (weight, prop, match)
     found: dict[str, dict[int, tuple[float, str, str]]] = defaultdict(dict)
     schemas: dict[str, str] = {}

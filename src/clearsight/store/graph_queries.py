@@ -25,6 +25,8 @@ from clearsight.store.visibility import Visibility
 _CHUNK = 500
 _BATCH = 20_000
 EVENT_DATE_PROPS = ("occurredFrom", "month", "reportedAt")
+#: the grade that, at "E", keeps intelligence out of automated scoring and linking (INT-3)
+E_GRADE_PROP = "intelligenceAssessment"
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class GraphLinkRow:
     valid_to: str | None
     marking_id: str
     category: str | None
+    #: the link comes from (or goes to) an intelligence report graded E (INT-3)
+    e_graded: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,10 +102,11 @@ class LinkColumns:
     valid_to: list[str | None] = field(default_factory=list)
     markings: list[str] = field(default_factory=list)
     categories: list[str | None] = field(default_factory=list)
+    e_graded: list[bool] = field(default_factory=list)
 
     COLUMNS: ClassVar[tuple[str, ...]] = (
         "ids", "schemas", "sources", "targets", "source_schemas", "target_schemas",
-        "valid_from", "valid_to", "markings", "categories",
+        "valid_from", "valid_to", "markings", "categories", "e_graded",
     )
 
     def __len__(self) -> int:
@@ -139,6 +144,28 @@ def _category(conn: Connection) -> Any:
     return case((lk.c.schema == "Involvement", value), else_=None)
 
 
+def _e_graded(lk: Any, src: Any, dst: Any, marks: list[str]) -> Any:
+    """Whether a link touches an intelligence report whose visible current assessment is E.
+
+    Only links with an intelligence report at one end are looked into (one index seek
+    each); the grade must be visible to the viewer, so a hidden grade changes nothing.
+    """
+    grade = t.statements.alias("grade")
+    graded = (
+        select(grade.c.id)
+        .where(
+            grade.c.entity_id.in_([lk.c.source_id, lk.c.target_id]),
+            grade.c.prop == E_GRADE_PROP,
+            grade.c.value == "E",
+            grade.c.superseded_by.is_(None),
+            grade.c.marking_id.in_(marks),
+        )
+        .exists()
+    )
+    report = (src.c.schema == "IntelligenceReport") | (dst.c.schema == "IntelligenceReport")
+    return case((report, case((graded, True), else_=False)), else_=False)
+
+
 def graph_links(conn: Connection, *, visible: Visibility, since: str | None = None) -> LinkColumns:
     """Visible links with canonical ends, as columns; only those seen after ``since`` if given."""
     lk = t.links
@@ -160,6 +187,7 @@ def graph_links(conn: Connection, *, visible: Visibility, since: str | None = No
             lk.c.valid_to,
             lk.c.marking_id,
             _category(conn),
+            _e_graded(lk, src, dst, marks),
         )
         .select_from(lk)
         .join(src, src.c.id == lk.c.source_id)
@@ -176,6 +204,7 @@ def graph_links(conn: Connection, *, visible: Visibility, since: str | None = No
     result = conn.execute(q.execution_options(yield_per=_BATCH))
     for part in result.partitions():
         out.extend(part)
+    out.e_graded = list(map(bool, out.e_graded))  # SQLite gives 0 and 1
     return out
 
 
@@ -262,6 +291,7 @@ def link_evidence(
 
 
 __all__ = [
+    "E_GRADE_PROP",
     "GraphLinkRow",
     "LinkColumns",
     "LinkEvidence",

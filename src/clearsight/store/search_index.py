@@ -35,13 +35,12 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    union,
+    tuple_,
     union_all,
 )
 
 from clearsight.store import tables as t
 from clearsight.store.visibility import Visibility
-from clearsight.store.writes import insert_ignore
 
 _CHUNK = 500
 _BATCH = 5000
@@ -138,6 +137,7 @@ def statements_high_water(conn: Connection) -> str:
 
 _VERSION_SQL = (
     "SELECT (SELECT value FROM search_state WHERE name = 'data_version'), "
+    "(SELECT value FROM search_state WHERE name = 'marking_version'), "
     "(SELECT max(last_seen) FROM statements), "
     "(SELECT max(last_seen) FROM entities), "
     "(SELECT max(last_seen) FROM links), "
@@ -159,16 +159,19 @@ def data_version(conn: Connection) -> dict[str, Any]:
     :func:`clearsight.store.writes.bump_data_version`); the newest ``last_seen`` /
     ``updated_at`` and the counts of non-active records (states other than ``active``,
     split so that a restriction turning into an erasure shows) catch writes that bypass
-    the writers. Any change to stored records moves at least one of them.
+    the writers. ``markings`` is moved by the store itself (a trigger) whenever a record's
+    marking changes in place, by whatever writer. Any change to stored records moves at
+    least one of them.
     """
     r = conn.exec_driver_sql(_VERSION_SQL).one()
     return {
         "token": str(r[0] or ""),
-        "statements": str(r[1] or ""),
-        "entities": str(r[2] or ""),
-        "links": str(r[3] or ""),
-        "clusters": str(r[4] or ""),
-        "inactive": [int(x or 0) for x in r[5:]],
+        "markings": str(r[1] or ""),
+        "statements": str(r[2] or ""),
+        "entities": str(r[3] or ""),
+        "links": str(r[4] or ""),
+        "clusters": str(r[5] or ""),
+        "inactive": [int(x or 0) for x in r[6:]],
     }
 
 
@@ -199,6 +202,11 @@ def changed_since(conn: Connection, high_water: str) -> list[str]:
     return sorted(r[0] for r in conn.execute(q))
 
 
+def pending(conn: Connection) -> list[str]:
+    """Ids of entities with a statement re-marked in place since the index last saw them."""
+    return sorted(r[0] for r in conn.execute(select(t.search_pending.c.entity_id)))
+
+
 # -- maintenance ---------------------------------------------------------------------------
 def _delete_entities(conn: Connection, entity_ids: Sequence[str]) -> None:
     for chunk in _chunks(list(entity_ids)):
@@ -223,19 +231,22 @@ def _deletions(term: str) -> set[str]:
     return out
 
 
-def _write(conn: Connection, keys: list[dict[str, str]], texts: list[dict[str, str]], terms: set[str]) -> None:
-    if keys:
-        conn.execute(insert(t.search_keys), keys)
-    if texts:
-        conn.execute(
-            text("INSERT INTO search_text (entity_id, prop, marking_id, body) VALUES (:entity_id, :prop, :marking_id, :body)"),
-            texts,
-        )
+def _insert_many(conn: Connection, sql: str, rows: Sequence[tuple[str, ...]]) -> None:
+    """One statement for many rows of plain values, through the driver (no per-row
+    parameter processing); ``?`` markers are rewritten for psycopg."""
+    if rows:
+        conn.exec_driver_sql(sql.replace("?", "%s") if conn.dialect.name == "postgresql" else sql, list(rows))
+
+
+def _write(conn: Connection, keys: list[tuple[str, ...]], texts: list[tuple[str, ...]], terms: set[str]) -> None:
+    _insert_many(conn, "INSERT INTO search_keys (entity_id, prop, kind, key, marking_id) VALUES (?, ?, ?, ?, ?)", keys)
+    _insert_many(conn, "INSERT INTO search_text (entity_id, prop, marking_id, body) VALUES (?, ?, ?, ?)", texts)
     if terms:
-        conn.execute(insert_ignore(conn, t.search_vocab), [{"term": x} for x in sorted(terms)])
+        ordered = sorted(terms)
+        _insert_many(conn, "INSERT INTO search_vocab (term) VALUES (?) ON CONFLICT DO NOTHING", [(x,) for x in ordered])
         if conn.dialect.name != "postgresql":
-            rows = [{"deletion": d, "term": x} for x in sorted(terms) for d in sorted(_deletions(x))]
-            conn.execute(insert_ignore(conn, t.search_vocab_deletions), rows)
+            rows = [(d, x) for x in ordered for d in sorted(_deletions(x))]
+            _insert_many(conn, "INSERT INTO search_vocab_deletions (deletion, term) VALUES (?, ?) ON CONFLICT DO NOTHING", rows)
 
 
 def _statement_rows(conn: Connection, entity_ids: Sequence[str] | None) -> Iterable[Any]:
@@ -264,10 +275,14 @@ def refresh(conn: Connection, *, derive: Derive, entity_ids: Sequence[str] | Non
     full = entity_ids is None
     if full:
         _clear(conn)
+        conn.execute(delete(t.search_pending))
     else:
-        _delete_entities(conn, list(entity_ids or []))
-    keys: list[dict[str, str]] = []
-    texts: list[dict[str, str]] = []
+        entity_ids = sorted(set(entity_ids or []) | set(pending(conn)))
+        _delete_entities(conn, entity_ids)
+        for chunk in _chunks(entity_ids):
+            conn.execute(delete(t.search_pending).where(t.search_pending.c.entity_id.in_(chunk)))
+    keys: list[tuple[str, ...]] = []
+    texts: list[tuple[str, ...]] = []
     terms: set[str] = set()
     seen: set[str] = set()
     n_keys = n_texts = 0
@@ -281,9 +296,9 @@ def refresh(conn: Connection, *, derive: Derive, entity_ids: Sequence[str] | Non
             if len(cache) < 200_000:
                 cache[ck] = got
         for kind, key in dict.fromkeys(got.keys):
-            keys.append({"entity_id": entity_id, "prop": prop, "kind": kind, "key": key, "marking_id": marking_id})
+            keys.append((entity_id, prop, kind, key, marking_id))
         for body in got.texts:
-            texts.append({"entity_id": entity_id, "prop": prop, "marking_id": marking_id, "body": body})
+            texts.append((entity_id, prop, marking_id, body))
         terms.update(got.terms)
         if len(keys) + len(texts) >= _BATCH:
             n_keys += len(keys)
@@ -390,35 +405,111 @@ def _canonicals_with(pairs: Sequence[tuple[str, str]]) -> Any:
     return select(sub.c.canon)
 
 
+#: rows counted at most when weighing a query's words against each other (a word
+#: counted at the cap is at least SEEK_RATIO times commoner than one under a quarter of it)
+SELECTIVITY_CAP = 2000
+#: a word with more index rows than this many times the rarest word's is checked by index
+#: seeks on the candidates rather than read in full (a seek costs a few scanned rows)
+SEEK_RATIO = 4
+
+
+def _common(conn: Connection, pairs: Sequence[tuple[str, str]]) -> int:
+    """How many index rows carry any of the pairs, counted up to :data:`SELECTIVITY_CAP`.
+
+    Before visibility, and used only to plan a query; never shown to anyone.
+    """
+    k = t.search_keys
+    cond = or_(*[and_(k.c.kind == kind, k.c.key.in_(keys)) for kind, keys in _by_kind(pairs).items()])
+    capped = select(k.c.entity_id).where(cond).limit(SELECTIVITY_CAP).subquery()
+    return int(conn.execute(select(func.count()).select_from(capped)).scalar_one())
+
+
+def _plan(conn: Connection, words: Sequence[Sequence[tuple[str, str]]]) -> tuple[list[int], list[int]]:
+    """Which words to read in full (intersected) and which to check on the candidates only.
+
+    The rarest word is always read; a word read only as an initial (one letter: about a
+    tenth of all names) is never read in full unless every word is one.
+    """
+    initial_only = [all(kind == "initial" for kind, _ in w) for w in words]
+    if all(initial_only):
+        sizes = [_common(conn, w) for w in words]
+    else:
+        sizes = [SELECTIVITY_CAP if only else _common(conn, w) for w, only in zip(words, initial_only, strict=True)]
+    order = sorted(range(len(words)), key=lambda n: (initial_only[n] and not all(initial_only), sizes[n], n))
+    rarest = max(sizes[order[0]], 1)
+    read = [order[0]]
+    checked: list[int] = []
+    for n in order[1:]:
+        if (initial_only[n] and not all(initial_only)) or sizes[n] > SEEK_RATIO * rarest:
+            checked.append(n)
+        else:
+            read.append(n)
+    return read, checked
+
+
+def _has_any(k: Any, entity: Any, pairs: Sequence[tuple[str, str]]) -> Any:
+    """Whether ``entity`` carries any of the pairs: one index seek per (kind, key, entity)."""
+    return or_(
+        *[
+            select(k.c.entity_id).where(k.c.kind == kind, k.c.key.in_(keys), k.c.entity_id == entity).exists()
+            for kind, keys in _by_kind(pairs).items()
+        ]
+    )
+
+
 def name_hits(
     conn: Connection,
     *,
     visible: Visibility,
     words: Sequence[Sequence[tuple[str, str]]],
+    narrow: Sequence[Sequence[tuple[str, str]]] | None = None,
     schema: Sequence[str] | None = None,
     source: Sequence[str] | None = None,
 ) -> list[KeyHit]:
     """Visible index rows for a query of several words, each read as any of its (kind, key) pairs.
 
+    ``narrow``, if given, holds for each word the pairs that find its candidates: fewer
+    pairs that every entity carrying one of the word's pairs also carries (a phonetic code
+    stands for the spellings that have it), so fewer index rows are read.
+
     Only rows of canonical entities that carry some pair of every word come back (the
     AND is taken in the database, over canonical entities, so each word may match a
-    different member). The caller still checks that every word matched a visible row.
+    different member). The rarest words give the candidates (index ranges, intersected);
+    each much commoner word, such as an initial, keeps the candidates with a member
+    carrying one of its pairs, by index seeks on (kind, key, entity), so it is never read
+    in full. The caller still checks that every word matched a visible row.
     """
     if not words or any(not w for w in words):
         return []
     k = t.search_keys
-    c = t.clusters.alias("cm")
-    per_word: list[Any] = [_canonicals_with(w) for w in words]
-    both: Any = intersect(*per_word) if len(per_word) > 1 else per_word[0]
-    cand: Any = both.cte("cand")
-    ents: Any = union(
-        select(cand.c.canon.label("id")),
-        select(c.c.entity_id).where(c.c.canonical_id.in_(select(cand.c.canon))),
-    ).cte("ents")
-    base = _entity_filters(_hit_query(visible), schema, source).where(k.c.entity_id.in_(select(ents.c.id)))
-    pairs = [p for w in words for p in w]
-    parts: list[Any] = [base.where(k.c.kind == kind, k.c.key.in_(keys)) for kind, keys in _by_kind(pairs).items()]
-    q: Any = union_all(*parts) if len(parts) > 1 else parts[0]
+    find = narrow or words
+    read, checked = _plan(conn, find)
+    per_word: list[Any] = [_canonicals_with(find[n]) for n in read]
+    if len(per_word) > 1:
+        both: Any = intersect(*per_word)
+    else:
+        one = per_word[0].subquery()
+        both = select(one.c.canon).distinct()
+    # each step is computed once (materialised), not once per later reference
+    cand: Any = both.cte("cand").prefix_with("MATERIALIZED")
+    c0 = t.clusters.alias("c0")
+    ents: Any = union_all(
+        select(cand.c.canon.label("id"), cand.c.canon.label("canon")),
+        select(c0.c.entity_id, c0.c.canonical_id).where(c0.c.canonical_id.in_(select(cand.c.canon))),
+    ).cte("ents0").prefix_with("MATERIALIZED")
+    for step, n in enumerate(checked, start=1):
+        kept = select(ents.c.canon).where(_has_any(t.search_keys.alias(f"kw{step}"), ents.c.id, find[n]))
+        ents = (
+            select(ents.c.id, ents.c.canon).where(ents.c.canon.in_(kept)).cte(f"ents{step}").prefix_with("MATERIALIZED")
+        )
+    # the keys of the few entities left, read by entity (one index range each)
+    members = select(ents.c.id).distinct().cte("members").prefix_with("MATERIALIZED")
+    pairs = sorted({p for w in words for p in w})
+    q = (
+        _entity_filters(_hit_query(visible), schema, source)
+        .where(k.c.entity_id.in_(select(members.c.id)))
+        .where(tuple_(k.c.kind, k.c.key).in_(pairs))
+    )
     return [KeyHit(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in conn.execute(q)]
 
 
@@ -627,6 +718,7 @@ __all__ = [
     "keys_of",
     "mark_version",
     "name_hits",
+    "pending",
     "member_values",
     "members",
     "refresh",

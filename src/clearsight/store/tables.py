@@ -325,6 +325,14 @@ search_vocab_deletions = Table(
     Column("term", String(200), primary_key=True),
 )
 
+#: entities whose index rows may be stale because a statement was re-marked in place
+#: (filled by a trigger, emptied by the next index refresh)
+search_pending = Table(
+    "search_pending",
+    metadata,
+    Column("entity_id", ID, primary_key=True),
+)
+
 search_state = Table(
     "search_state",
     metadata,
@@ -492,6 +500,7 @@ __all__ = [
     "resolution_models",
     "resolution_runs",
     "search_keys",
+    "search_pending",
     "search_state",
     "search_vocab",
     "search_vocab_deletions",
