@@ -39,3 +39,15 @@ def test_migrating_twice_changes_nothing(store: Store) -> None:
     with store.connect() as conn:
         n = conn.exec_driver_sql("SELECT count(*) FROM audit_log").scalar()
     assert n == 0
+
+
+def test_migrations_have_one_head() -> None:
+    """Branches of migrations are joined by a merge revision, so every store ends alike."""
+    from importlib import resources
+
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("clearsight.store") / "migrations"))
+    assert len(ScriptDirectory.from_config(cfg).get_heads()) == 1
