@@ -106,6 +106,10 @@ def test_an_analyst_works_a_case_in_the_browser(server: tuple[str, str], tmp_pat
         page.on("requestfailed", lambda r: failed.append(r.url))
         page.on("pageerror", lambda e: failed.append(str(e)))
         page.goto(url + "/")
+        # before sign-in only the sign-in form shows: no user, purpose or workspace tabs
+        expect(page.locator("#signin")).to_be_visible()
+        for hidden in ("#who", "#purpose-bar", "#tabs", "#error"):
+            expect(page.locator(hidden)).to_be_hidden()
 
         # a wrong token is refused in words
         page.fill("#token", "cs_not_a_token")
