@@ -13,7 +13,9 @@
   two family members cannot join them through itself.
 * The twin rule: same surname and full date of birth, both forenames known, and forenames
   that are neither the same name, nor variants of one name (Bill, William), nor a likely
-  typo (Jaro-Winkler >= 0.9, or one edit apart), or that differ with the recorded genders
+  typo (Jaro-Winkler >= 0.9, or one edit apart; or, when either spelling is rare in the data,
+  two edits apart with Jaro-Winkler >= 0.85: btian and biran are two slips for brian, while
+  Imran and Irfan, names that recur, stay two people), or that differ with the recorded genders
   differing too (Michael and Michelle), are different people, unless something
   only one person has (an email address, or an identifier the model compares) agrees.
   Twins share a surname, a birth date, an address and often a landline, which a model that
@@ -182,7 +184,8 @@ def forename_conflict(a: Mapping[str, str | None], b: Mapping[str, str | None]) 
 
     Forenames conflict when both are known and are neither the same name, nor variants of
     one name (Bill, William), nor a likely typo (one edit apart or Jaro-Winkler >= 0.9; the
-    first word or the whole forename without its spaces), or when they differ and the
+    first word or the whole forename without its spaces; two edits apart and Jaro-Winkler
+    >= 0.85 when either record marks its first word rare, ``forename_rare``), or when they differ and the
     recorded genders do too (Michael and Michelle); unless something only
     one person has (an email address, an identifier the model compares, given as
     ``id:<column>``) agrees.
