@@ -171,3 +171,23 @@ def test_other_schemata_link_on_strong_identifiers(workspace: Workspace) -> None
     canon = _canon(workspace)
     assert summary.model_version is None
     assert _together(canon, cars[0].id, cars[1].id) and cars[2].id not in canon
+
+
+def test_reclustering_reads_forename_rarity_from_the_store_as_a_run_does(workspace: Workspace) -> None:
+    from collections import Counter
+
+    from clearsight.resolution.deterministic import rare_forename
+    from clearsight.resolution.settings import PERSON
+
+    pop = _setup(workspace)
+    ctx = make_context(purpose=PURPOSE)
+    # the records a run reads: people with a forename, not the one an E-graded report mentions
+    read = [r for r in pop.records if r.schema == "Person" and r.props.get("forename") and r.id != pop.e_graded]
+    counts = Counter(r.props["forename"].split()[0].lower() for r in read)
+    with workspace.governance.operation(ctx, "combination", "resolve.Person", component="resolution") as op:
+        attrs = service.attributes_for(op, PERSON, [r.id for r in read])
+    assert set(attrs) == {r.id for r in read}
+    assert {a["forename_rare"] for a in attrs.values()} == {"rare", None}
+    for r in read:
+        name = r.props["forename"].split()[0].lower()
+        assert (attrs[r.id]["forename_rare"] == "rare") == rare_forename(counts[name], len(read)), r.key

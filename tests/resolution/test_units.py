@@ -293,3 +293,55 @@ def test_engine_never_merges_a_parent_and_child_of_one_name_but_merges_slips() -
     assert pairs.get(("t1", "t2"), ("none", ""))[0] in {"none", "blocked"}
     assert pairs[("c1", "c2")][0] in {"merge", "review"}
     assert pairs[("w1", "w2")][0] == "merge"
+
+
+def test_two_slips_of_one_forename_are_one_name_only_when_a_spelling_is_rare() -> None:
+    from clearsight.resolution.deterministic import forename_conflict, rare_forename
+
+    base = {"surname": "hughes", "dob": "1975-02-11"}
+    # btian and biran: two slips for brian, two edits apart; a corrupted spelling is rare
+    assert not twin_conflict({**base, "forename": "btian", "forename_rare": "rare"}, {**base, "forename": "biran", "forename_rare": "rare"})
+    assert not twin_conflict({**base, "forename": "btian", "forename_rare": "rare"}, {**base, "forename": "biran"})
+    assert twin_conflict({**base, "forename": "btian"}, {**base, "forename": "biran"})
+    # real names two edits apart recur in the data: twins named so stay apart
+    assert twin_conflict({**base, "forename": "imran"}, {**base, "forename": "irfan"})
+    assert twin_conflict({**base, "forename": "hassan"}, {**base, "forename": "hussain"})
+    # a rare spelling does not make names unalike in more than two places one name
+    assert forename_conflict({**base, "forename": "jack", "forename_rare": "rare"}, {**base, "forename": "oliver"})
+    assert twin_conflict({**base, "forename": "ella", "forename_rare": "rare"}, {**base, "forename": "emma"})
+    # nor a boy and a girl one person
+    assert twin_conflict({**base, "forename": "btian", "gender": "male", "forename_rare": "rare"},
+                         {**base, "forename": "biran", "gender": "female", "forename_rare": "rare"})
+    assert rare_forename(1, 40) and not rare_forename(2, 40)
+    assert rare_forename(4, 40_000) and not rare_forename(5, 40_000)
+
+
+def test_engine_merges_two_rare_slips_of_a_name_but_keeps_twins_of_common_names_apart() -> None:
+    filler = [
+        {"unique_id": f"f{i:02d}", "forename": f"name{i}", "surname": f"family{i}", "dob": f"19{50 + i}-01-01",
+         "postcode": f"LS{i} 1AA", "address": f"{i} some street leeds"}
+        for i in range(30)
+    ]
+    home = {"surname": "khan", "dob": "2001-06-12", "postcode": "BD8 7QT", "address": "12 lumb lane bradford"}
+    brian = {"surname": "hughes", "dob": "1975-02-11", "postcode": "WF1 3HX", "address": "4 kirkgate wakefield"}
+    rows = [
+        *filler,
+        # twins with names two edits apart, each name seen in several records
+        *({"unique_id": f"im{i}", "forename": "imran", **home} for i in range(3)),
+        *({"unique_id": f"ir{i}", "forename": "irfan", **home} for i in range(3)),
+        *({"unique_id": f"ha{i}", "forename": "hassan", **home, "dob": "1998-03-30"} for i in range(2)),
+        *({"unique_id": f"hu{i}", "forename": "hussain", **home, "dob": "1998-03-30"} for i in range(2)),
+        # one man: brian, and two slips of it each seen once
+        {"unique_id": "b1", "forename": "brian", **brian},
+        {"unique_id": "b2", "forename": "brian", **brian},
+        {"unique_id": "b3", "forename": "btian", **brian},
+        {"unique_id": "b4", "forename": "biran", **brian},
+    ]
+    pairs = _engine_pairs(rows)
+    for a in ("im0", "im1", "im2"):
+        for b in ("ir0", "ir1", "ir2"):
+            assert pairs.get((a, b), ("none", ""))[0] in {"none", "blocked"}
+    for a in ("ha0", "ha1"):
+        for b in ("hu0", "hu1"):
+            assert pairs.get((a, b), ("none", ""))[0] in {"none", "blocked"}
+    assert pairs[("b3", "b4")][0] == "merge"

@@ -13,7 +13,9 @@
   two family members cannot join them through itself.
 * The twin rule: same surname and full date of birth, both forenames known, and forenames
   that are neither the same name, nor variants of one name (Bill, William), nor a likely
-  typo (Jaro-Winkler >= 0.9, or one edit apart), or that differ with the recorded genders
+  typo (Jaro-Winkler >= 0.9, or one edit apart; or, when either spelling is rare in the data,
+  two edits apart with Jaro-Winkler >= 0.85: btian and biran are two slips for brian, while
+  Imran and Irfan, names that recur, stay two people), or that differ with the recorded genders
   differing too (Michael and Michelle), are different people, unless something
   only one person has (an email address, or an identifier the model compares) agrees.
   Twins share a surname, a birth date, an address and often a landline, which a model that
@@ -42,6 +44,13 @@ from clearsight.resolution.settings import ResolutionSpec
 
 #: forenames at least this similar are read as one name mistyped, not two people
 TWIN_TYPO_SIMILARITY = 0.9
+#: when one of the two spellings is rare in the data, forenames two edits apart and at least
+#: this similar are read as one name mistyped too (btian and biran, two slips for brian):
+#: a corrupted spelling is rare, a real name recurs
+RARE_TYPO_SIMILARITY = 0.85
+#: a forename spelling is rare when it is seen in at most one record in this many (and always
+#: when seen once): the frequency of a slip, not of a name people are given
+RARE_FORENAME_PER = 10_000
 #: full dates of birth further apart than this (in days), and not one slip apart, are two
 #: people: the model reads dates within a year as a mistyped year or month
 DOB_APART_DAYS = 365
@@ -91,9 +100,10 @@ def forename_conflict_sql(spec: ResolutionSpec, present: set[str], left: str = "
         return "false"
     exempt = _exempt_sql(spec, present, left, right)
     joined_l, joined_r = f"coalesce({left}.forename_joined, {left}.forename)", f"coalesce({right}.forename_joined, {right}.forename)"
+    rare = f"coalesce({left}.forename_rare OR {right}.forename_rare, false)" if "forename_rare" in present else "false"
     similar = (
         f"(list_has_any({left}.forename_groups, {right}.forename_groups) "
-        f"OR {_typo_sql(f'{left}.forename', f'{right}.forename')} OR {_typo_sql(joined_l, joined_r)})"
+        f"OR {_typo_sql(f'{left}.forename', f'{right}.forename', rare)} OR {_typo_sql(joined_l, joined_r)})"
     )
     genders = f" OR coalesce({left}.gender <> {right}.gender, false)" if "gender" in present else ""
     return (
@@ -103,9 +113,30 @@ def forename_conflict_sql(spec: ResolutionSpec, present: set[str], left: str = "
     )
 
 
-def _typo_sql(a: str, b: str) -> str:
-    """SQL: two forenames a slip apart (see :func:`_likely_typo`)."""
-    return f"(damerau_levenshtein({a}, {b}) <= 1 OR jaro_winkler_similarity({a}, {b}) >= {TWIN_TYPO_SIMILARITY})"
+def rare_forename_sql(forename: str = "forename") -> str:
+    """SQL window expression: whether a record's forename spelling is rare among the records (see :data:`RARE_FORENAME_PER`)."""
+    return (
+        f"CASE WHEN {forename} IS NOT NULL THEN count(*) OVER (PARTITION BY {forename}) "
+        f"<= greatest(1, count({forename}) OVER () // {RARE_FORENAME_PER}) END"
+    )
+
+
+def rare_forename(count: int, total: int) -> bool:
+    """Whether a forename spelling seen in ``count`` of ``total`` records is rare (see :data:`RARE_FORENAME_PER`).
+
+    Examples:
+        >>> rare_forename(1, 500), rare_forename(2, 500), rare_forename(3, 40_000), rare_forename(5, 40_000)
+        (True, False, True, False)
+    """
+    return count <= max(1, total // RARE_FORENAME_PER)
+
+
+def _typo_sql(a: str, b: str, rare: str = "false") -> str:
+    """SQL: two forenames a slip apart (see :func:`_likely_typo`); ``rare``: whether either spelling is rare."""
+    return (
+        f"(damerau_levenshtein({a}, {b}) <= 1 OR jaro_winkler_similarity({a}, {b}) >= {TWIN_TYPO_SIMILARITY} "
+        f"OR ({rare} AND damerau_levenshtein({a}, {b}) <= 2 AND jaro_winkler_similarity({a}, {b}) >= {RARE_TYPO_SIMILARITY}))"
+    )
 
 
 def _exempt_sql(spec: ResolutionSpec, present: set[str], left: str, right: str) -> str:
@@ -153,7 +184,8 @@ def forename_conflict(a: Mapping[str, str | None], b: Mapping[str, str | None]) 
 
     Forenames conflict when both are known and are neither the same name, nor variants of
     one name (Bill, William), nor a likely typo (one edit apart or Jaro-Winkler >= 0.9; the
-    first word or the whole forename without its spaces), or when they differ and the
+    first word or the whole forename without its spaces; two edits apart and Jaro-Winkler
+    >= 0.85 when either record marks its first word rare, ``forename_rare``), or when they differ and the
     recorded genders do too (Michael and Michelle); unless something only
     one person has (an email address, an identifier the model compares, given as
     ``id:<column>``) agrees.
@@ -170,7 +202,8 @@ def forename_conflict(a: Mapping[str, str | None], b: Mapping[str, str | None]) 
     if fa == fb:
         return False
     ga, gb = a.get("gender"), b.get("gender")
-    similar = are_variants(fa, fb) or _likely_typo(fa, fb) or _likely_typo(a.get("forename_joined") or fa, b.get("forename_joined") or fb)
+    rare = bool(a.get("forename_rare") or b.get("forename_rare"))
+    similar = are_variants(fa, fb) or _likely_typo(fa, fb, rare=rare) or _likely_typo(a.get("forename_joined") or fa, b.get("forename_joined") or fb)
     return (not similar or bool(ga and gb and ga != gb)) and not _personal_agrees(a, b)
 
 
@@ -185,9 +218,12 @@ def _personal_agrees(a: Mapping[str, str | None], b: Mapping[str, str | None]) -
     return False
 
 
-def _likely_typo(x: str, y: str) -> bool:
-    """One forename mistyped: one edit apart, or very similar."""
-    return jellyfish.damerau_levenshtein_distance(x, y) <= 1 or jellyfish.jaro_winkler_similarity(x, y) >= TWIN_TYPO_SIMILARITY
+def _likely_typo(x: str, y: str, *, rare: bool = False) -> bool:
+    """One forename mistyped: one edit apart, or very similar; or, when either spelling is rare, two edits apart and similar."""
+    edits, similarity = jellyfish.damerau_levenshtein_distance(x, y), jellyfish.jaro_winkler_similarity(x, y)
+    if edits <= 1 or similarity >= TWIN_TYPO_SIMILARITY:
+        return True
+    return rare and edits <= 2 and similarity >= RARE_TYPO_SIMILARITY
 
 
 def _date(value: str | None) -> dt.date | None:
@@ -251,6 +287,8 @@ def twin_conflict(a: Mapping[str, str | None], b: Mapping[str, str | None]) -> b
 
 __all__ = [
     "DOB_APART_DAYS",
+    "RARE_FORENAME_PER",
+    "RARE_TYPO_SIMILARITY",
     "TWIN_TYPO_SIMILARITY",
     "conflict_sql",
     "forename_conflict",
@@ -259,6 +297,8 @@ __all__ = [
     "dob_conflict_sql",
     "identifiers_conflict",
     "kept_apart",
+    "rare_forename",
+    "rare_forename_sql",
     "strong_edges_sql",
     "twin_conflict",
     "twin_sql",

@@ -34,6 +34,7 @@ from clearsight.resolution.deterministic import (
     conflict_sql,
     dob_conflict_sql,
     forename_conflict_sql,
+    rare_forename_sql,
     strong_edges_sql,
     twin_sql,
 )
@@ -158,8 +159,9 @@ class ResolutionEngine:
             self._exec("CREATE OR REPLACE TABLE nick (name VARCHAR, grp VARCHAR)")
             self.con.executemany("INSERT INTO nick VALUES (?, ?)", [list(r) for r in variant_rows()]).fetchall()
             self._exec(
-                "CREATE OR REPLACE TABLE records AS SELECT c.*, coalesce(g.groups, CASE WHEN c.forename IS NOT NULL "
+                "CREATE OR REPLACE TABLE records AS SELECT c.*, coalesce(g.groups, CASE WHEN c.forename IS NOT NULL "  # noqa: S608 - constant SQL
                 "THEN [c.forename] END) AS forename_groups, coalesce(g.groups[1], c.forename) AS forename_canon, "
+                f"{rare_forename_sql('c.forename')} AS forename_rare, "
                 "list_distinct(string_split(c.address, ' ')) AS address_tokens "
                 "FROM cleaned c LEFT JOIN (SELECT name, list(grp ORDER BY grp) AS groups FROM nick GROUP BY name) g "
                 "ON g.name = c.forename"
@@ -202,13 +204,14 @@ class ResolutionEngine:
         cols = "".join(f', "{c}"' for c in extra)
         self.con.register("wanted_attrs", pd.DataFrame({"id": pd.Series(list(ids), dtype=object)}))
         gender = "gender" if "gender" in self.present else "NULL::VARCHAR"
-        sql = f"SELECT {UNIQUE_ID}, forename, forename_joined, surname, dob, {gender}{cols} FROM records WHERE forename IS NOT NULL AND surname IS NOT NULL AND {UNIQUE_ID} IN (SELECT CAST(id AS VARCHAR) FROM wanted_attrs)"  # noqa: S608 - constant SQL
+        rare = "forename_rare" if "forename_rare" in self.present else "NULL::BOOLEAN"
+        sql = f"SELECT {UNIQUE_ID}, forename, forename_joined, surname, dob, {gender}, {rare}{cols} FROM records WHERE forename IS NOT NULL AND surname IS NOT NULL AND {UNIQUE_ID} IN (SELECT CAST(id AS VARCHAR) FROM wanted_attrs)"  # noqa: S608 - constant SQL
         rows = self.con.execute(sql).fetchall()
         self.con.unregister("wanted_attrs")
         keys = ["email" if c == "email" else f"id:{c}" for c in extra]
         return {
             r[0]: {"forename": r[1], "forename_joined": r[2], "surname": r[3], "dob": r[4], "gender": r[5],
-                   **dict(zip(keys, r[6:], strict=True))}
+                   "forename_rare": "rare" if r[6] else None, **dict(zip(keys, r[7:], strict=True))}
             for r in rows
         }
 

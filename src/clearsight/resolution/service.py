@@ -30,7 +30,7 @@ from clearsight.resolution.cluster import (
     changes,
     cluster_records,
 )
-from clearsight.resolution.deterministic import kept_apart
+from clearsight.resolution.deterministic import kept_apart, rare_forename
 from clearsight.resolution.model import (
     ASSESSMENT_NOTE,
     EngineOptions,
@@ -365,7 +365,7 @@ def identifiers_for(op: Operation, spec: ResolutionSpec, ids: Sequence[str]) -> 
 
 
 def attributes_for(op: Operation, spec: ResolutionSpec, ids: Sequence[str]) -> dict[str, dict[str, str | None]]:
-    """Forename (first word and whole), surname, date of birth and gender of records, for the household and twin rules."""
+    """Forename (first word and whole, and whether its spelling is rare), surname, date of birth and gender of records, for the household and twin rules."""
     if not spec.twin_rule:
         return {}
     wanted = {c: spec.fields[c] for c in ("forename", "surname", "dob", "gender", "email") if c in spec.fields}
@@ -381,6 +381,11 @@ def attributes_for(op: Operation, spec: ResolutionSpec, ids: Sequence[str]) -> d
             out[entity] = {"forename": forename, "forename_joined": "".join(whole.split()), "surname": surname,
                            "dob": dob, "gender": gender if gender in ("male", "female", "other") else None,
                            "email": values.get("email")}
+    if "forename" in wanted and out:
+        total, counts = op.run(rs.value_counts, schema=spec.schema, prop=wanted["forename"],
+                               values=sorted({str(a["forename"]) for a in out.values()}))
+        for attrs in out.values():
+            attrs["forename_rare"] = "rare" if rare_forename(counts.get(str(attrs["forename"]), 0), total) else None
     return out
 
 

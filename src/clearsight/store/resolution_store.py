@@ -141,21 +141,7 @@ def record_frame(
         .group_by(e.c.id, e.c.source, e.c.record_key, e.c.last_seen)
     )
     if exclude_e_graded:
-        lk = t.links
-        grade = t.statements.alias("grade")
-        q = q.where(
-            ~exists(
-                select(lk.c.id)
-                .join(grade, grade.c.entity_id == lk.c.source_id)
-                .where(
-                    lk.c.target_id == e.c.id,
-                    lk.c.schema == "Mention",
-                    grade.c.prop == "intelligenceAssessment",
-                    grade.c.value == "E",
-                    grade.c.superseded_by.is_(None),
-                )
-            )
-        )
+        q = q.where(_not_e_graded())
     rows = [tuple(r) for r in conn.execute(q)]
     return FrameRows(columns=["unique_id", "source", "record_key", "changed", *fields], rows=rows)
 
@@ -178,6 +164,46 @@ def identifier_values(
         for entity, prop, key in conn.execute(q):
             out.setdefault(str(entity), {}).setdefault(by_prop[str(prop)], str(key))
     return out
+
+
+def value_counts(
+    conn: Connection, *, visible: Visibility, schema: str, prop: str, values: Sequence[str]
+) -> tuple[int, dict[str, int]]:
+    """How many visible records of a schema carry a current value of ``prop``, and how many carry each of ``values``.
+
+    Records an E-graded intelligence report mentions are left out, as from :func:`record_frame`.
+    """
+    s = t.statements
+    records = func.count(func.distinct(s.c.entity_id))
+    current = (
+        t.entities.c.schema == schema, _visible_entity(visible), s.c.marking_id.in_(sorted(visible.marking_ids)),
+        s.c.prop == prop, s.c.superseded_by.is_(None), _not_e_graded(),
+    )
+    join = s.join(t.entities, t.entities.c.id == s.c.entity_id)
+    total = int(conn.execute(select(records).select_from(join).where(*current)).scalar_one())
+    counts: dict[str, int] = {}
+    for chunk in _chunks(sorted(set(values))):
+        q = select(s.c.match_key, records).select_from(join).where(*current, s.c.match_key.in_(chunk)).group_by(s.c.match_key)
+        for row in conn.execute(q):
+            counts[str(row[0])] = int(row[1])
+    return total, counts
+
+
+def _not_e_graded() -> Any:
+    """Entities no intelligence report graded E mentions (INT-3: E-graded intelligence does not feed scoring)."""
+    lk = t.links
+    grade = t.statements.alias("grade")
+    return ~exists(
+        select(lk.c.id)
+        .join(grade, grade.c.entity_id == lk.c.source_id)
+        .where(
+            lk.c.target_id == t.entities.c.id,
+            lk.c.schema == "Mention",
+            grade.c.prop == "intelligenceAssessment",
+            grade.c.value == "E",
+            grade.c.superseded_by.is_(None),
+        )
+    )
 
 
 def _cluster_row(r: Any) -> ClusterRow:
