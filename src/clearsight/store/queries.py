@@ -109,7 +109,7 @@ def _bytewise(conn: Connection, *columns: Any) -> list[Any]:
 def _among(conn: Connection, column: Any, values: Sequence[str]) -> Any:
     """``column IN values``; on PostgreSQL as ``= ANY(array)``, one parameter however many values.
 
-    A thousand-value IN list costs the driver and the server a thousand placeholders (and
+    A thousand-value IN list costs the driver and the server a thousand bound parameters (and
     casts) on every read; one array parameter keeps the statement short and preparable.
     """
     if conn.dialect.name == "postgresql":
