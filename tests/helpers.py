@@ -21,6 +21,24 @@ from clearsight.store.writes import ensure_markings, insert_ignore
 #: the shared data folder (police.uk CSVs, LSOA tables): beside the repository unless
 #: CLEARSIGHT_SHARED_DATA says otherwise
 SHARED_DATA = Path(os.environ.get("CLEARSIGHT_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+#: the real West Yorkshire street-level crime files, one per month
+POLICE_UK = SHARED_DATA / "police_uk" / "west-yorkshire"
+
+
+def street_file(month: str) -> Path:
+    """The police.uk street-level crime CSV for ``month`` (``YYYY-MM``)."""
+    return POLICE_UK / f"{month}-west-yorkshire-street.csv"
+
+
+def street_slice(tmp: Path, month: str, rows: int) -> Path:
+    """The header and first ``rows`` crimes of a month's police.uk file, written under ``tmp``."""
+    out = tmp / f"{month}-slice.csv"
+    with street_file(month).open(encoding="utf-8") as f, out.open("w", encoding="utf-8") as g:
+        for i, line in enumerate(f):
+            if i > rows:
+                break
+            g.write(line)
+    return out
 
 
 @dataclass

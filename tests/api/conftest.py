@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,22 +14,13 @@ from clearsight.bootstrap import Workspace
 from clearsight.governance.tokens import create_token
 from clearsight.governance.users import create_case, create_user
 from tests.graph import planted as P
-from tests.helpers import SHARED_DATA, seed
+from tests.helpers import seed, street_file
 
 PURPOSE = "INTELLIGENCE: testing the REST API"
-STREET = SHARED_DATA / "police_uk" / "west-yorkshire" / "2017-07-west-yorkshire-street.csv"
+STREET = street_file("2017-07")
 AUDIT_PURPOSE = "AUDIT-LAWFULNESS: weekly review of access through the API"
 
 
-def street_slice(tmp: Path, rows: int) -> Path:
-    """The first ``rows`` crimes of the July 2017 West Yorkshire police.uk file."""
-    out = tmp / "2017-07-slice.csv"
-    with STREET.open(encoding="utf-8") as f, out.open("w", encoding="utf-8") as g:
-        for i, line in enumerate(f):
-            if i > rows:
-                break
-            g.write(line)
-    return out
 
 
 @dataclass

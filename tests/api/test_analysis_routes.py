@@ -12,8 +12,8 @@ from clearsight.cli.main import app
 from clearsight.governance import audit
 from clearsight.resolution import service as resolution
 from clearsight.resolution.settings import Thresholds
-from tests.api.conftest import PURPOSE, STREET, Api, street_slice
-from tests.helpers import make_context, seed
+from tests.api.conftest import PURPOSE, STREET, Api
+from tests.helpers import make_context, seed, street_slice
 from tests.resolution.population import build
 
 
@@ -21,7 +21,7 @@ from tests.resolution.population import build
 def test_hotspots_are_a_marked_geojson_layer(api: Api, tmp_path: Path) -> None:
     ws = api.workspace
     result = CliRunner().invoke(app, ["--workspace", str(ws.settings.workspace), "--db-url", ws.settings.database_url,
-                                      "--user", "analyst1", "ingest", str(street_slice(tmp_path, 1500)), "--mapping",
+                                      "--user", "analyst1", "ingest", str(street_slice(tmp_path, "2017-07", 1500)), "--mapping",
                                       "police-uk-street", "--purpose", PURPOSE])
     assert result.exit_code == 0, result.output
     res = api.get("/api/v1/hotspots?month=2017-07&cell=500&permutations=99")

@@ -4,7 +4,6 @@ ingest command, analysed through the governance gateway, on SQLite and PostgreSQ
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,25 +18,15 @@ from clearsight.cli.main import app
 from clearsight.governance import audit
 from clearsight.patterns.store import NO_EVENTS
 from clearsight.settings import load_settings
+from tests.helpers import SHARED_DATA, street_file, street_slice
 
-DATA = Path(os.environ.get("CLEARSIGHT_SHARED_DATA", Path(__file__).resolve().parents[3] / "shared" / "data"))
-STREET = DATA / "police_uk" / "west-yorkshire"
 MONTHS = ("2016-07", "2017-07")
 PURPOSE = "INTELLIGENCE: testing the pattern commands"
-needs_data = pytest.mark.skipif(not (STREET / "2016-07-west-yorkshire-street.csv").exists(),
+needs_data = pytest.mark.skipif(not street_file("2016-07").exists(),
                                 reason="police.uk sample data not present")
 pytestmark = needs_data
 
 
-def _slice(tmp: Path, month: str, rows: int) -> Path:
-    src = STREET / f"{month}-west-yorkshire-street.csv"
-    out = tmp / f"{month}-slice.csv"
-    with src.open(encoding="utf-8") as f, out.open("w", encoding="utf-8") as g:
-        for i, line in enumerate(f):
-            if i > rows:
-                break
-            g.write(line)
-    return out
 
 
 class Cli:
@@ -66,7 +55,7 @@ def _consultations(ws: Workspace, action: str) -> list[audit.AuditEntry]:
 
 def _load(tmp: Path, cli: Cli, rows: int) -> None:
     for month in MONTHS:
-        cli.ok("ingest", str(_slice(tmp, month, rows)), "--mapping", "police-uk-street")
+        cli.ok("ingest", str(street_slice(tmp, month, rows)), "--mapping", "police-uk-street")
 
 
 @pytest.fixture
@@ -154,7 +143,7 @@ def test_nearrepeat_refuses_month_only_data_cleanly(loaded: tuple[Workspace, Cli
 
 
 def test_allocate_prints_the_disparity_report(loaded: tuple[Workspace, Cli], tmp_path: Path) -> None:
-    census = DATA / "lsoa" / "census_2011_population_hh.csv"
+    census = SHARED_DATA / "lsoa" / "census_2011_population_hh.csv"
     if not census.exists():
         pytest.skip("census table not present")
     _, cli = loaded

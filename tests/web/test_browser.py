@@ -23,10 +23,10 @@ from typer.testing import CliRunner
 from clearsight.bootstrap import Workspace
 from clearsight.cli.main import app
 from clearsight.governance.tokens import create_token
-from tests.api.conftest import STREET, street_slice
+from tests.api.conftest import STREET
 from tests.conftest import IN_CI
 from tests.graph import planted as P
-from tests.helpers import seed
+from tests.helpers import seed, street_slice
 
 CHROMIUM = Path(os.environ.get("CLEARSIGHT_CHROMIUM", "/usr/bin/chromium"))
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -63,7 +63,7 @@ def server(workspace: Workspace, tmp_path: Path) -> Iterator[tuple[str, str]]:
     if STREET.exists():
         ws = workspace.settings
         result = CliRunner().invoke(app, ["--workspace", str(ws.workspace), "--db-url", ws.database_url, "--user",
-                                          "analyst1", "ingest", str(street_slice(tmp_path, 1500)), "--mapping",
+                                          "analyst1", "ingest", str(street_slice(tmp_path, "2017-07", 1500)), "--mapping",
                                           "police-uk-street", "--purpose", "INTELLIGENCE: load of the July crime map"])
         assert result.exit_code == 0, result.output
     _, token = create_token(workspace.store, actor="analyst1", user="analyst1", label="browser test")
