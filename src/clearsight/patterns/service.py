@@ -124,6 +124,14 @@ def _hotspot_geojson(res: HotspotResult, mark: Marking) -> dict[str, Any]:
     )
 
 
+def _mappable(events: EventSet, crime_types: Sequence[str] | None, months: Sequence[str] | None) -> EventSet:
+    """The located events the filters choose; NotFound when there are none to map."""
+    chosen = select_events(events, crime_types=crime_types, months=months)
+    if not chosen.n:
+        raise NotFound("no located events match these filters (events without coordinates cannot be mapped)")
+    return chosen
+
+
 def hotspot_layer(
     events: EventSet,
     *,
@@ -139,9 +147,7 @@ def hotspot_layer(
     The layer carries the highest marking of its events (ACC-4), the explanation and the
     headline figures as top-level members.
     """
-    chosen = select_events(events, crime_types=crime_types, months=months)
-    if not chosen.n:
-        raise NotFound("no located events match these filters (events without coordinates cannot be mapped)")
+    chosen = _mappable(events, crime_types, months)
     res = find_hotspots(chosen, cell_size=cell_size, permutations=permutations, alpha=alpha, seed=seed)
     return _hotspot_geojson(res, chosen.product_marking())
 
@@ -165,7 +171,7 @@ def run_hotspots(
 ) -> ServiceResult:
     """Hotspots: cell table (CSV), GeoJSON, count / Gi* / density maps (PNG)."""
     out = Path(out_dir)
-    chosen = select_events(events, crime_types=crime_types, months=months)
+    chosen = _mappable(events, crime_types, months)
     mark = chosen.product_marking()
     res = find_hotspots(
         chosen, cell_size=cell_size, shape=shape, kernel=kernel, bandwidth=bandwidth,
