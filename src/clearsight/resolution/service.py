@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from itertools import repeat
 from typing import Any
 
 import pandas as pd
@@ -147,10 +148,10 @@ def apply_clustering(
     )
     old_m = _memberships(old)
     made = changes(old_m, new)
+    rules = _rules_version(spec)
+    versions = {"model": model_version, "human": None}
     rows = [
-        {"entity_id": e, "schema": spec.schema, "canonical_id": m.canonical_id, "method": m.method, "score": m.score,
-         "model_version": model_version if m.method == "model" else (None if m.method == "human" else _rules_version(spec)),
-         "updated_at": at}
+        (e, spec.schema, m.canonical_id, m.method, m.score, versions.get(m.method, rules), at)
         for e, m in new.items()
         if old_m.get(e) != m
     ]
@@ -183,12 +184,22 @@ def apply_clustering(
     return made
 
 
+def _pair_rows(schema: str, scored: pd.DataFrame, *, rules: str, version: str, at: str) -> list[tuple[Any, ...]]:
+    """Stored pair rows (:data:`clearsight.store.resolution_store.PAIR_COLUMNS` order) of the scored pairs."""
+    if scored.empty:
+        return []
+    left, right = scored["left_id"].tolist(), scored["right_id"].tolist()
+    versions = [rules if m == "deterministic" else version for m in scored["method"].tolist()]
+    return list(zip(
+        [pair_id(schema, a, b) for a, b in zip(left, right, strict=True)], repeat(schema), left, right,
+        scored["match_weight"].astype(float).tolist(), scored["match_probability"].astype(float).tolist(),
+        scored["explanation"].tolist(), versions, scored["status"].tolist(), repeat(at),
+    ))
+
+
 def _frame(op: Operation, spec: ResolutionSpec, since: str | None, include_e_graded: bool) -> pd.DataFrame:
     rows = op.run(rs.record_frame, schema=spec.schema, fields=spec.fields, since=since, exclude_e_graded=not include_e_graded)
-    frame = pd.DataFrame(rows.rows, columns=rows.columns)
-    if not frame.empty:
-        frame["changed"] = frame["changed"].astype(bool)
-    return frame
+    return rows.table.to_pandas()
 
 
 def resolve(
@@ -266,18 +277,12 @@ def resolve(
                 version = stored.version
             progress("applying rules", 0.7)
             scored = engine.pairs(th, model_version=version, new_ids=new_ids) if engine.count else pd.DataFrame()
-            pair_rows = [
-                {"id": pair_id(schema, r.left_id, r.right_id), "schema": schema, "left_id": r.left_id, "right_id": r.right_id,
-                 "match_weight": float(r.match_weight), "match_probability": float(r.match_probability),
-                 "explanation": r.explanation, "model_version": _rules_version(spec) if r.method == "deterministic" else version,
-                 "status": r.status, "created_at": started}
-                for r in scored.itertuples(index=False)
-            ] if not scored.empty else []
+            pair_rows = _pair_rows(schema, scored, rules=_rules_version(spec), version=version, at=started)
             progress("storing pairs", 0.8)
             op.write(rs.replace_pairs, visible=op.visibility, schema=schema, rows=pair_rows, entity_ids=new_ids)
             progress("clustering", 0.9)
             if new_ids is None:
-                edge_rows = [(r["left_id"], r["right_id"], r["match_probability"], r["status"], r["model_version"]) for r in pair_rows]
+                edge_rows = [(r[2], r[3], r[5], r[8], r[7]) for r in pair_rows]
             else:
                 edge_rows = op.run(rs.edges, schema=schema)
             edges, blocked, _ = _edges_from(edge_rows)
@@ -293,12 +298,11 @@ def resolve(
                         "thresholds": th.as_dict()},
             )
             status_counts = {str(k): int(v) for k, v in (scored["status"].value_counts().items() if not scored.empty else [])}
-            final = op.run(rs.clusters, schema=schema)
-            canon = {row.canonical_id for row in final.values()}
+            clustered, n_clusters = op.run(rs.cluster_counts, schema=schema)
             summary = ResolveSummary(
                 schema=schema, mode="incremental" if use_incremental else "full", model_version=version if spec.model else None,
                 records=engine.count, new_records=len(new_ids) if new_ids is not None else engine.count, pairs=status_counts,
-                clusters=len(canon), clustered_records=len(final),
+                clusters=n_clusters, clustered_records=clustered,
                 merges=sum(1 for c in made if c.kind == "merge"), splits=sum(1 for c in made if c.kind == "split"),
                 thresholds=th.as_dict(), metrics=metrics, timings={k: round(v, 2) for k, v in engine.timings.items()},
             )

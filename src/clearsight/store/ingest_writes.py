@@ -24,7 +24,7 @@ from sqlalchemy import Connection, and_, insert, select, text, update
 
 from clearsight.errors import Conflict
 from clearsight.store import tables as t
-from clearsight.store.writes import bump_data_version, ensure_markings, insert_ignore
+from clearsight.store.writes import bulk_insert, bump_data_version, ensure_markings, insert_ignore
 
 ENTITY_COLUMNS = (
     "id", "schema", "source", "record_key", "marking_id", "first_run", "last_run",
@@ -133,18 +133,7 @@ class _Bulk:
 
     def insert(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
         """Insert rows known to be new."""
-        cols = ", ".join(f'"{c}"' for c in columns)
-        cur = self.raw.cursor()
-        try:
-            if self.pg:
-                with cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-            else:
-                marks = ", ".join("?" for _ in columns)
-                cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)  # noqa: S608
-        finally:
-            cur.close()
+        bulk_insert(self.conn, table, columns, rows)
 
     def execute_many(self, sql_sqlite: str, rows: Sequence[Sequence[Any]]) -> None:
         """Run one parameterised statement per row (``?`` markers, rewritten for psycopg)."""

@@ -12,11 +12,26 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, delete, exists, func, insert, or_, select, update
+import duckdb
+import pyarrow as pa
+from sqlalchemy import (
+    Connection,
+    and_,
+    case,
+    delete,
+    exists,
+    false,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 
 from clearsight.store import tables as t
 from clearsight.store.visibility import Visibility
-from clearsight.store.writes import bump_data_version
+from clearsight.store.writes import bulk_insert, bump_data_version
 
 _CHUNK = 500
 
@@ -36,10 +51,21 @@ def _visible_ids(visible: Visibility, schema: str) -> Any:
 
 @dataclass(frozen=True)
 class FrameRows:
-    """Records of one schema pivoted to one row each: id, source, record key, changed flag, fields."""
+    """Records of one schema pivoted to one row each: id, source, record key, changed flag, fields.
 
-    columns: list[str]
-    rows: list[tuple[Any, ...]]
+    The rows are an Arrow table (a million records are a few hundred megabytes of columns,
+    not a million Python tuples); :attr:`rows` gives them as tuples for small reads.
+    """
+
+    table: pa.Table
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.table.column_names)
+
+    @property
+    def rows(self) -> list[tuple[Any, ...]]:
+        return list(zip(*(c.to_pylist() for c in self.table.columns), strict=True))
 
 
 @dataclass(frozen=True)
@@ -96,6 +122,25 @@ class ClusterRow:
 # -- reads ---------------------------------------------------------------------------------
 
 
+#: rows fetched from the driver per Arrow batch (bounds the Python objects alive at once)
+_FETCH_BATCH = 100_000
+
+
+def _arrow(conn: Connection, query: Any, names: Sequence[str]) -> pa.Table:
+    """A query's rows as an Arrow table of strings, fetched in batches from the driver cursor."""
+    result = conn.execute(query)
+    batches = []
+    try:
+        cursor = result.cursor
+        while cursor is not None and (chunk := cursor.fetchmany(_FETCH_BATCH)):
+            columns = list(zip(*chunk, strict=True))
+            batches.append(pa.record_batch([pa.array(c, type=pa.string()) for c in columns], names=list(names)))
+    finally:
+        result.close()
+    schema = pa.schema([(n, pa.string()) for n in names])
+    return pa.Table.from_batches(batches, schema=schema)
+
+
 def record_frame(
     conn: Connection,
     *,
@@ -106,6 +151,12 @@ def record_frame(
     exclude_e_graded: bool = True,
 ) -> FrameRows:
     """Visible records of a schema, one row each, with one current match key per field.
+
+    The store answers three set queries that each read a table once (the visible entities
+    of the schema, their current visible values of the fields' properties, and the records
+    E-graded intelligence mentions); DuckDB joins and pivots them in process. A field with
+    several current values takes the greatest match key in code-point order on every
+    backend.
 
     Args:
         conn: the operation's connection.
@@ -119,31 +170,48 @@ def record_frame(
     Returns:
         Columns ``unique_id, source, record_key, changed`` then the fields, and the rows.
     """
-    s = t.statements
-    e = t.entities
-    marks = sorted(visible.marking_ids)
-    cols = [
-        func.max(case((s.c.prop == prop, s.c.match_key), else_=None)).label(col) for col, prop in fields.items()
-    ]
-    changed = (e.c.last_seen > since) if since else (e.c.id == e.c.id)
-    q = (
-        select(e.c.id, e.c.source, e.c.record_key, changed.label("changed"), *cols)
-        .select_from(e.outerjoin(
-            s,
-            and_(
-                s.c.entity_id == e.c.id,
-                s.c.superseded_by.is_(None),
-                s.c.marking_id.in_(marks),
-                s.c.prop.in_(sorted(set(fields.values()))),
-            ),
-        ))
-        .where(e.c.schema == schema, _visible_entity(visible))
-        .group_by(e.c.id, e.c.source, e.c.record_key, e.c.last_seen)
+    s, e, lk = t.statements, t.entities, t.links
+    changed = case((e.c.last_seen > since, "1"), else_="0") if since else literal("1")
+    records = _arrow(
+        conn,
+        select(e.c.id, e.c.source, e.c.record_key, changed).where(e.c.schema == schema, _visible_entity(visible)),
+        ["unique_id", "source", "record_key", "changed"],
     )
-    if exclude_e_graded:
-        q = q.where(_not_e_graded())
-    rows = [tuple(r) for r in conn.execute(q)]
-    return FrameRows(columns=["unique_id", "source", "record_key", "changed", *fields], rows=rows)
+    # a statement carries its entity's schema (entity ids are made from it), so the values
+    # are one scan of the statements, joined to the visible entities below
+    values = _arrow(
+        conn,
+        select(s.c.entity_id, s.c.prop, s.c.match_key).where(
+            s.c.schema == schema,
+            s.c.superseded_by.is_(None),
+            s.c.marking_id.in_(sorted(visible.marking_ids)),
+            s.c.prop.in_(sorted(set(fields.values()))),
+        ),
+        ["entity_id", "prop", "match_key"],
+    )
+    graded = _arrow(conn, _e_graded_targets() if exclude_e_graded else select(lk.c.target_id).where(false()), ["entity_id"])
+    pivot = ", ".join(
+        f"max(v.match_key) FILTER (WHERE v.prop = {_duck_str(prop)}) AS {_duck_ident(col)}" for col, prop in fields.items()
+    )
+    with duckdb.connect(":memory:") as duck:
+        duck.register("records", records)
+        duck.register("vals", values)
+        duck.register("graded", graded)
+        table = duck.sql(
+            f"SELECT r.unique_id, r.source, r.record_key, r.changed = '1' AS changed{', ' if pivot else ''}{pivot} "  # noqa: S608 - column names and properties are the spec's, quoted
+            "FROM records r LEFT JOIN vals v ON v.entity_id = r.unique_id "
+            "ANTI JOIN graded g ON g.entity_id = r.unique_id "
+            "GROUP BY r.unique_id, r.source, r.record_key, r.changed ORDER BY r.unique_id"
+        ).to_arrow_table()
+    return FrameRows(table=table)
+
+
+def _duck_str(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _duck_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def identifier_values(
@@ -206,6 +274,23 @@ def _not_e_graded() -> Any:
     )
 
 
+def _e_graded_targets() -> Any:
+    """Ids of the records an intelligence report graded E mentions (the complement of :func:`_not_e_graded`)."""
+    lk = t.links
+    grade = t.statements.alias("grade")
+    return (
+        select(lk.c.target_id)
+        .join(grade, grade.c.entity_id == lk.c.source_id)
+        .where(
+            lk.c.schema == "Mention",
+            grade.c.prop == "intelligenceAssessment",
+            grade.c.value == "E",
+            grade.c.superseded_by.is_(None),
+        )
+        .distinct()
+    )
+
+
 def _cluster_row(r: Any) -> ClusterRow:
     return ClusterRow(str(r[0]), str(r[1]), str(r[2]), None if r[3] is None else float(r[3]), r[4])
 
@@ -227,6 +312,18 @@ def clusters(
         for r in conn.execute(base.where(c.c.entity_id.in_(chunk))):
             out[r[0]] = _cluster_row(r)
     return out
+
+
+def cluster_counts(conn: Connection, *, visible: Visibility, schema: str) -> tuple[int, int]:
+    """(records in a cluster, clusters) among the visible records of a schema."""
+    c = t.clusters
+    q = (
+        select(func.count(), func.count(func.distinct(c.c.canonical_id)))
+        .select_from(c.join(t.entities, t.entities.c.id == c.c.entity_id))
+        .where(c.c.schema == schema, _visible_entity(visible))
+    )
+    row = conn.execute(q).one()
+    return int(row[0]), int(row[1])
 
 
 def cluster_members(conn: Connection, *, visible: Visibility, canonical_ids: Sequence[str]) -> dict[str, ClusterRow]:
@@ -354,8 +451,13 @@ def judgements(
 ) -> list[JudgementRecord]:
     """Judgements on visible records (live ones only unless ``live`` is False), oldest first."""
     j = t.judgements
-    vis = _visible_ids(visible, schema)
-    q = select(*_J_COLS).where(j.c.schema == schema, j.c.left_id.in_(vis))
+    # joined to the left record (a judgement is visible when its left record is), so the
+    # read is driven by the few judgements, not by every visible record of the schema
+    q = (
+        select(*_J_COLS)
+        .join(t.entities, t.entities.c.id == j.c.left_id)
+        .where(j.c.schema == schema, t.entities.c.schema == schema, _visible_entity(visible))
+    )
     if live:
         q = q.where(j.c.deleted_at.is_(None))
     q = q.order_by(j.c.id)
@@ -455,40 +557,50 @@ def save_model(
     )
 
 
+#: the columns of a stored pair, in the order :func:`replace_pairs` takes its rows
+PAIR_COLUMNS = (
+    "id", "schema", "left_id", "right_id", "match_weight", "match_probability", "explanation",
+    "model_version", "status", "created_at",
+)
+#: the columns of a cluster row, in the order :func:`write_clusters` takes its rows
+CLUSTER_COLUMNS = ("entity_id", "schema", "canonical_id", "method", "score", "model_version", "updated_at")
+
+
 def replace_pairs(
     conn: Connection,
     *,
     visible: Visibility,
     schema: str,
-    rows: Sequence[Mapping[str, Any]],
+    rows: Sequence[Sequence[Any]],
     entity_ids: Sequence[str] | None = None,
 ) -> None:
-    """Replace the scored pairs of a schema: all visible ones, or those touching ``entity_ids``."""
+    """Replace the scored pairs of a schema: all visible ones, or those touching ``entity_ids``.
+
+    Rows are tuples in :data:`PAIR_COLUMNS` order, written with the driver's bulk insert.
+    """
     mp = t.match_pairs
     if entity_ids is None:
-        vis = _visible_ids(visible, schema)
-        conn.execute(delete(mp).where(mp.c.schema == schema, mp.c.left_id.in_(vis), mp.c.right_id.in_(vis)))
+        conn.execute(delete(mp).where(mp.c.schema == schema, _pairs_visible(visible)))
     else:
         for chunk in _chunks(list(entity_ids)):
             conn.execute(delete(mp).where(mp.c.schema == schema, or_(mp.c.left_id.in_(chunk), mp.c.right_id.in_(chunk))))
-    for i in range(0, len(rows), 20_000):
-        batch = [dict(r) for r in rows[i : i + 20_000]]
-        if batch:
-            conn.execute(insert(mp), batch)
+    bulk_insert(conn, mp.name, PAIR_COLUMNS, rows)
 
 
 def write_clusters(
-    conn: Connection, *, schema: str, remove: Sequence[str], rows: Sequence[Mapping[str, Any]]
+    conn: Connection, *, schema: str, remove: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> None:
-    """Delete the cluster rows of ``remove`` and of the rows' entities, then insert ``rows``."""
+    """Delete the cluster rows of ``remove`` and of the rows' entities, then insert ``rows``.
+
+    Rows are tuples in :data:`CLUSTER_COLUMNS` order, written with the driver's bulk insert;
+    only entities that have a row are deleted (a first run deletes nothing).
+    """
     c = t.clusters
-    ids = list(dict.fromkeys([*remove, *(str(r["entity_id"]) for r in rows)]))
+    existing = {str(r[0]) for r in conn.execute(select(c.c.entity_id).where(c.c.schema == schema))}
+    ids = [i for i in dict.fromkeys([*remove, *(str(r[0]) for r in rows)]) if i in existing]
     for chunk in _chunks(ids):
         conn.execute(delete(c).where(c.c.schema == schema, c.c.entity_id.in_(chunk)))
-    for i in range(0, len(rows), 20_000):
-        batch = [dict(r) for r in rows[i : i + 20_000]]
-        if batch:
-            conn.execute(insert(c), batch)
+    bulk_insert(conn, c.name, CLUSTER_COLUMNS, rows)
     bump_data_version(conn)
 
 
@@ -546,6 +658,8 @@ def record_run(
 
 
 __all__ = [
+    "CLUSTER_COLUMNS",
+    "PAIR_COLUMNS",
     "ClusterRow",
     "FrameRows",
     "JudgementRecord",
@@ -553,6 +667,7 @@ __all__ = [
     "PairRecord",
     "active_model",
     "add_judgement",
+    "cluster_counts",
     "cluster_members",
     "clusters",
     "edges",
