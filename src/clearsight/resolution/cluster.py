@@ -239,51 +239,97 @@ def cluster_records(
         return {}
     guard = _Guard([*blocked, *not_same], identifiers or {}, attributes, apart)
 
-    left = np.array([e.left_id for e in kept], dtype=object)
-    right = np.array([e.right_id for e in kept], dtype=object)
-    nodes, inverse = np.unique(np.concatenate([left, right]), return_inverse=True)
+    # records as integer codes in id order, so the smallest code of a component is its smallest id
+    codes, nodes = pd.factorize(
+        np.array([e.left_id for e in kept] + [e.right_id for e in kept], dtype=object), sort=True
+    )
     n = len(kept)
-    graph = coo_matrix((np.ones(n, dtype=np.int8), (inverse[:n], inverse[n:])), shape=(len(nodes), len(nodes)))
+    graph = coo_matrix((np.ones(n, dtype=np.int8), (codes[:n], codes[n:])), shape=(len(nodes), len(nodes)))
     _, labels = connected_components(graph, directed=False)
-    comp_of = dict(zip(nodes.tolist(), labels.tolist(), strict=True))
+    index = pd.Index(nodes)
 
+    flagged = _flagged(guard, index, labels)
+    edge_comp = labels[codes[:n]]
+    canonical = _component_minimum(labels, len(nodes))
+    methods = np.array([METHOD_ORDER.get(e.method, 9) for e in kept], dtype=np.int8)
+    scores = np.array([e.score for e in kept], dtype=np.float64)
+    n_comp = int(labels.max()) + 1
+    has_human = np.zeros(n_comp, dtype=bool)
+    has_human[edge_comp[methods == METHOD_ORDER["human"]]] = True
+    model = methods == METHOD_ORDER["model"]
+    has_model = np.zeros(n_comp, dtype=bool)
+    has_model[edge_comp[model]] = True
+    low = np.full(n_comp, np.inf)
+    np.minimum.at(low, edge_comp[model], scores[model])
+
+    out: dict[str, Membership] = {}
+    made: dict[int, Membership] = {}
+    for node, comp in zip(nodes.tolist(), labels.tolist(), strict=True):
+        if comp in flagged:
+            continue
+        m = made.get(comp)
+        if m is None:
+            method = "human" if has_human[comp] else "model" if has_model[comp] else "deterministic"
+            m = made[comp] = Membership(str(nodes[canonical[comp]]), method, float(low[comp]) if has_model[comp] else 1.0)
+        out[node] = m
+    if flagged:
+        members_of: dict[int, list[str]] = {}
+        for node, comp in zip(nodes.tolist(), labels.tolist(), strict=True):
+            if comp in flagged:
+                members_of.setdefault(comp, []).append(node)
+        by_comp: dict[int, list[Edge]] = {}
+        for e, c in zip(kept, edge_comp.tolist(), strict=True):
+            if c in flagged:
+                by_comp.setdefault(c, []).append(e)
+        for c, comp_edges in by_comp.items():
+            for members, used in _rebuild(members_of[c], comp_edges, guard):
+                if len(members) < 2:
+                    continue
+                method, score = _summary(used)
+                m = Membership(min(members), method, score)
+                for member in members:
+                    out[member] = m
+    return out
+
+
+def _component_minimum(labels: np.ndarray, size: int) -> np.ndarray:
+    """The smallest node code of each component."""
+    low = np.full(int(labels.max()) + 1, size, dtype=np.int64)
+    np.minimum.at(low, labels, np.arange(size, dtype=np.int64))
+    return low
+
+
+def _flagged(guard: _Guard, index: pd.Index, labels: np.ndarray) -> set[int]:
+    """Components that would break a constraint if kept whole (they are rebuilt edge by edge)."""
     flagged: set[int] = set()
-    for a, b in guard_pairs(guard):
-        ca, cb = comp_of.get(a), comp_of.get(b)
-        if ca is not None and ca == cb:
-            flagged.add(ca)
+    pairs = list(guard_pairs(guard))
+    if pairs:
+        a = index.get_indexer([p[0] for p in pairs])
+        b = index.get_indexer([p[1] for p in pairs])
+        both = (a >= 0) & (b >= 0)
+        same = both & (labels[np.where(a >= 0, a, 0)] == labels[np.where(b >= 0, b, 0)])
+        flagged.update(int(c) for c in labels[a[same]])
     if guard.identifiers:
-        rows = [(comp_of[node], col, value) for node in comp_of for col, value in guard.identifiers.get(node, {}).items() if value]
+        rows = [(node, col, value) for node, values in guard.identifiers.items() for col, value in values.items() if value]
         if rows:
-            frame = pd.DataFrame(rows, columns=["comp", "col", "value"])
+            frame = pd.DataFrame(rows, columns=["node", "col", "value"])
+            at = index.get_indexer(frame["node"])
+            frame = frame[at >= 0].assign(comp=labels[at[at >= 0]])
             counts = frame.groupby(["comp", "col"])["value"].nunique()
             flagged.update(int(c) for c in counts[counts > 1].index.get_level_values(0))
-
-    if guard.apart is not None:
-        members_by: dict[int, list[str]] = {}
-        for node, comp in comp_of.items():
-            if guard.bucket(node) is not None:
-                members_by.setdefault(comp, []).append(node)
-        flagged.update(c for c, nodes in members_by.items() if len(nodes) > 1 and c not in flagged and guard.violated_within(nodes))
-
-    edge_comp = labels[inverse[:n]]
-    out: dict[str, Membership] = {}
-    by_comp: dict[int, list[Edge]] = {}
-    for e, c in zip(kept, edge_comp.tolist(), strict=True):
-        by_comp.setdefault(c, []).append(e)
-    members_of: dict[int, list[str]] = {}
-    for node, c in comp_of.items():
-        members_of.setdefault(c, []).append(node)
-    for c, comp_edges in by_comp.items():
-        groups = _rebuild(members_of[c], comp_edges, guard) if c in flagged else [(members_of[c], comp_edges)]
-        for members, used in groups:
-            if len(members) < 2:
-                continue
-            method, score = _summary(used)
-            canonical = min(members)
-            for m in members:
-                out[m] = Membership(canonical, method, score)
-    return out
+    if guard.apart is not None and guard.attributes:
+        keyed = [(node, key) for node in guard.attributes if (key := guard.bucket(node)) is not None]
+        if keyed:
+            at = index.get_indexer([k[0] for k in keyed])
+            frame = pd.DataFrame({"node": [k[0] for k in keyed], "key": [k[1] for k in keyed], "at": at})
+            frame = frame[frame["at"] >= 0].sort_values("at")
+            frame = frame.assign(comp=labels[frame["at"].to_numpy()])
+            # only components holding two records of one bucket (surname) can break the rule
+            frame = frame[frame.duplicated(["comp", "key"], keep=False) & ~frame["comp"].isin(flagged)]
+            for comp, members in frame.groupby("comp", sort=False)["node"]:
+                if guard.violated_within(members.tolist()):
+                    flagged.add(int(comp))
+    return flagged
 
 
 def guard_pairs(guard: _Guard) -> Iterable[tuple[str, str]]:
