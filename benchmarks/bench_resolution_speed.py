@@ -33,7 +33,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import insert
 
 warnings.filterwarnings("ignore")
 
@@ -48,7 +47,8 @@ from clearsight.resolution.settings import PERSON, Thresholds, splink_settings, 
 from clearsight.settings import load_settings  # noqa: E402
 from clearsight.store import tables as t  # noqa: E402
 from clearsight.store.ids import entity_id, statement_id  # noqa: E402
-from clearsight.store.writes import ensure_markings, insert_ignore  # noqa: E402
+from clearsight.store.ingest_writes import ENTITY_COLUMNS, STATEMENT_COLUMNS  # noqa: E402
+from clearsight.store.writes import bulk_insert, ensure_markings, insert_ignore  # noqa: E402
 
 SYL = ["an", "ber", "cal", "dor", "el", "fen", "gar", "hol", "is", "jon", "kel", "lor", "mar", "nor", "os", "pen",
        "quin", "ros", "sol", "tor", "ul", "van", "wil", "yar", "zen", "ash", "bro", "cor", "dun", "ford"]
@@ -136,9 +136,8 @@ def load_store(ws_dir: Path, records: pd.DataFrame) -> tuple[object, dict[str, i
         for start in range(0, len(records), 50_000):
             chunk = records.iloc[start : start + 50_000]
             cids = ids[start : start + 50_000]
-            conn.execute(insert(t.entities), [
-                {"id": i, "schema": "Person", "source": "bench", "record_key": k, "marking_id": marking.id, "first_run": "r1",
-                 "last_run": "r1", "first_seen": now, "last_seen": now} for i, k in zip(cids, chunk["key"], strict=True)
+            bulk_insert(conn, "entities", ENTITY_COLUMNS, [
+                (i, "Person", "bench", k, marking.id, "r1", "r1", now, now, "active") for i, k in zip(cids, chunk["key"], strict=True)
             ])
             rows = []
             for col, prop in PROPS.items():
@@ -147,10 +146,9 @@ def load_store(ws_dir: Path, records: pd.DataFrame) -> tuple[object, dict[str, i
                         continue
                     value = str(v)
                     key = value.upper() if prop == "postcode" else value.casefold()
-                    rows.append({"id": statement_id(i, prop, value), "entity_id": i, "schema": "Person", "prop": prop, "value": value,
-                                 "original": value, "match_key": key, "source": "bench", "record_key": k, "run_id": "r1",
-                                 "first_seen": now, "last_seen": now, "marking_id": marking.id})
-            conn.execute(insert(t.statements), rows)
+                    rows.append((statement_id(i, prop, value), i, "Person", prop, value, value, key, "bench", k, "r1", now, now,
+                                 None, "fact", marking.id))
+            bulk_insert(conn, "statements", STATEMENT_COLUMNS, rows)
     return ws, truth
 
 

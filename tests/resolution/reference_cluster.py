@@ -23,7 +23,7 @@ from clearsight.resolution.cluster import (
     _rebuild,
     _summary,
     guard_pairs,
-    pair_key,
+    merge_edges,
 )
 
 
@@ -36,15 +36,7 @@ def reference_cluster_records(
     attributes: Mapping[str, Attributes] | None = None,
     apart: Apart | None = None,
 ) -> dict[str, Membership]:
-    not_same = {pair_key(j.left_id, j.right_id) for j in judgements if j.judgement == "not_same"}
-    split = {j.left_id for j in judgements if j.judgement == "split"}
-    kept = [
-        e
-        for e in edges
-        if pair_key(e.left_id, e.right_id) not in not_same and e.left_id not in split and e.right_id not in split
-    ]
-    kept.extend(Edge(*pair_key(j.left_id, j.right_id), 1.0, "human") for j in judgements if j.judgement == "same")
-    kept = [e for e in kept if e.left_id != e.right_id]
+    kept, not_same = merge_edges(edges, judgements)
     if not kept:
         return {}
     guard = _Guard([*blocked, *not_same], identifiers or {}, attributes, apart)

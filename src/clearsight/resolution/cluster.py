@@ -202,6 +202,23 @@ def _summary(edges: Iterable[Edge]) -> tuple[str, float | None]:
     return method, (min(model_scores) if model_scores else 1.0)
 
 
+def merge_edges(edges: Sequence[Edge], judgements: Sequence[JudgementRule]) -> tuple[list[Edge], set[tuple[str, str]]]:
+    """The edges clustering joins on, after the judgements, and the pairs judged 'not_same'.
+
+    A 'not_same' judgement removes its pair's edge, a 'split' every edge of its record, and
+    a 'same' judgement adds a human edge.
+    """
+    not_same = {pair_key(j.left_id, j.right_id) for j in judgements if j.judgement == "not_same"}
+    split = {j.left_id for j in judgements if j.judgement == "split"}
+    kept = [
+        e
+        for e in edges
+        if pair_key(e.left_id, e.right_id) not in not_same and e.left_id not in split and e.right_id not in split
+    ]
+    kept.extend(Edge(*pair_key(j.left_id, j.right_id), 1.0, "human") for j in judgements if j.judgement == "same")
+    return [e for e in kept if e.left_id != e.right_id], not_same
+
+
 def cluster_records(
     edges: Sequence[Edge],
     judgements: Sequence[JudgementRule] = (),
@@ -226,15 +243,7 @@ def cluster_records(
     Returns:
         entity id -> :class:`Membership`; records not in the result are their own cluster.
     """
-    not_same = {pair_key(j.left_id, j.right_id) for j in judgements if j.judgement == "not_same"}
-    split = {j.left_id for j in judgements if j.judgement == "split"}
-    kept = [
-        e
-        for e in edges
-        if pair_key(e.left_id, e.right_id) not in not_same and e.left_id not in split and e.right_id not in split
-    ]
-    kept.extend(Edge(*pair_key(j.left_id, j.right_id), 1.0, "human") for j in judgements if j.judgement == "same")
-    kept = [e for e in kept if e.left_id != e.right_id]
+    kept, not_same = merge_edges(edges, judgements)
     if not kept:
         return {}
     guard = _Guard([*blocked, *not_same], identifiers or {}, attributes, apart)
@@ -322,13 +331,16 @@ def _flagged(guard: _Guard, index: pd.Index, labels: np.ndarray) -> set[int]:
         if keyed:
             at = index.get_indexer([k[0] for k in keyed])
             frame = pd.DataFrame({"node": [k[0] for k in keyed], "key": [k[1] for k in keyed], "at": at})
-            frame = frame[frame["at"] >= 0].sort_values("at")
+            frame = frame[frame["at"] >= 0]
             frame = frame.assign(comp=labels[frame["at"].to_numpy()])
             # only components holding two records of one bucket (surname) can break the rule
             frame = frame[frame.duplicated(["comp", "key"], keep=False) & ~frame["comp"].isin(flagged)]
-            for comp, members in frame.groupby("comp", sort=False)["node"]:
-                if guard.violated_within(members.tolist()):
-                    flagged.add(int(comp))
+            frame = frame.sort_values(["comp", "at"])
+            comps, members = frame["comp"].to_numpy(), frame["node"].tolist()
+            starts = np.flatnonzero(np.r_[True, comps[1:] != comps[:-1]]).tolist() if len(comps) else []
+            for begin, end in zip(starts, [*starts[1:], len(comps)][: len(starts)], strict=True):
+                if guard.violated_within(members[begin:end]):
+                    flagged.add(int(comps[begin]))
     return flagged
 
 
@@ -391,5 +403,6 @@ __all__ = [
     "changes",
     "cluster_records",
     "groups",
+    "merge_edges",
     "pair_key",
 ]
