@@ -7,6 +7,7 @@ not arise here: everything is portable SQLAlchemy Core.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.json as pa_json
 from sqlalchemy import (
     Connection,
     and_,
@@ -24,6 +27,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     or_,
     select,
     update,
@@ -122,23 +126,80 @@ class ClusterRow:
 # -- reads ---------------------------------------------------------------------------------
 
 
-#: rows fetched from the driver per Arrow batch (bounds the Python objects alive at once)
-_FETCH_BATCH = 100_000
+#: rows per page of a table read into Arrow (bounds the text and objects alive at once)
+_PAGE = 250_000
 
 
 def _arrow(conn: Connection, query: Any, names: Sequence[str]) -> pa.Table:
-    """A query's rows as an Arrow table of strings, fetched in batches from the driver cursor."""
+    """A (small) query's rows as an Arrow table of strings, through the driver cursor."""
+    rows = _fetch_all(conn, query)
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
+    return pa.table([pa.array(c, type=pa.string()) for c in columns], names=list(names))
+
+
+def _fetch_all(conn: Connection, query: Any) -> list[tuple[Any, ...]]:
     result = conn.execute(query)
-    batches = []
     try:
-        cursor = result.cursor
-        while cursor is not None and (chunk := cursor.fetchmany(_FETCH_BATCH)):
-            columns = list(zip(*chunk, strict=True))
-            batches.append(pa.record_batch([pa.array(c, type=pa.string()) for c in columns], names=list(names)))
+        return list(result.cursor.fetchall()) if result.cursor is not None else []
     finally:
         result.close()
+
+
+def _scan(conn: Connection, table: Any, columns: Mapping[str, Any], *where: Any) -> pa.Table:
+    """Text columns of one table's rows as Arrow, without a Python object per value.
+
+    Reading a million records' values row by row through the driver costs more than the
+    query: PostgreSQL sends them with ``COPY ... TO STDOUT`` as CSV, SQLite writes each page
+    of rows as JSON lines in one string (keyset pages on its rowid); Arrow parses both in C.
+    """
+    names = list(columns)
     schema = pa.schema([(n, pa.string()) for n in names])
-    return pa.Table.from_batches(batches, schema=schema)
+    if conn.dialect.name == "postgresql":
+        query = select(*(c.label(n) for n, c in columns.items())).select_from(table).where(*where)
+        sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+        data = io.BytesIO()
+        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            with cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
+                for block in copy:
+                    data.write(block)
+        finally:
+            cur.close()
+        if not data.tell():
+            return schema.empty_table()
+        data.seek(0)
+        return pa_csv.read_csv(
+            data,
+            read_options=pa_csv.ReadOptions(column_names=names),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=True,
+                quoted_strings_can_be_null=False, null_values=[""],
+            ),
+        )
+    rowid: Any = literal_column(f"{table.name}.rowid")
+    keys = [f"c{i}" for i in range(len(names))]
+    parts = []
+    last = -1
+    while True:
+        page = (
+            select(rowid.label("k"), *(c.label(k) for k, c in zip(keys, columns.values(), strict=True)))
+            .select_from(table).where(*where, rowid > last).order_by(rowid).limit(_PAGE).subquery()
+        )
+        pairs = [x for k in keys for x in (literal(k), page.c[k])]
+        row: Any = conn.execute(
+            select(func.max(page.c.k), func.count(), func.group_concat(func.json_object(*pairs), "\n"))
+        ).one()
+        top, count, text = row
+        if not count:
+            break
+        parts.append(pa_json.read_json(
+            io.BytesIO(text.encode("utf-8")),
+            parse_options=pa_json.ParseOptions(explicit_schema=pa.schema([(k, pa.string()) for k in keys])),
+        ).rename_columns(names))
+        if int(count) < _PAGE:
+            break
+        last = int(top)
+    return pa.concat_tables(parts) if parts else schema.empty_table()
 
 
 def record_frame(
@@ -172,22 +233,18 @@ def record_frame(
     """
     s, e, lk = t.statements, t.entities, t.links
     changed = case((e.c.last_seen > since, "1"), else_="0") if since else literal("1")
-    records = _arrow(
-        conn,
-        select(e.c.id, e.c.source, e.c.record_key, changed).where(e.c.schema == schema, _visible_entity(visible)),
-        ["unique_id", "source", "record_key", "changed"],
+    records = _scan(
+        conn, e, {"unique_id": e.c.id, "source": e.c.source, "record_key": e.c.record_key, "changed": changed},
+        e.c.schema == schema, _visible_entity(visible),
     )
     # a statement carries its entity's schema (entity ids are made from it), so the values
     # are one scan of the statements, joined to the visible entities below
-    values = _arrow(
-        conn,
-        select(s.c.entity_id, s.c.prop, s.c.match_key).where(
-            s.c.schema == schema,
-            s.c.superseded_by.is_(None),
-            s.c.marking_id.in_(sorted(visible.marking_ids)),
-            s.c.prop.in_(sorted(set(fields.values()))),
-        ),
-        ["entity_id", "prop", "match_key"],
+    values = _scan(
+        conn, s, {"entity_id": s.c.entity_id, "prop": s.c.prop, "match_key": s.c.match_key},
+        s.c.schema == schema,
+        s.c.superseded_by.is_(None),
+        s.c.marking_id.in_(sorted(visible.marking_ids)),
+        s.c.prop.in_(sorted(set(fields.values()))),
     )
     graded = _arrow(conn, _e_graded_targets() if exclude_e_graded else select(lk.c.target_id).where(false()), ["entity_id"])
     pivot = ", ".join(
