@@ -26,6 +26,7 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 from splink import DuckDBAPI, Linker
 
 from clearsight.errors import ResolutionError
@@ -115,16 +116,23 @@ class ResolutionEngine:
         self.timings: dict[str, float] = {}
 
     # -- records ---------------------------------------------------------------------
-    def load(self, frame: pd.DataFrame) -> int:
-        """Load the records (``unique_id`` plus the spec's frame columns); return how many."""
-        if UNIQUE_ID not in frame.columns:
+    def load(self, frame: pd.DataFrame | pa.Table) -> int:
+        """Load the records (``unique_id`` plus the spec's frame columns, pandas or Arrow); return how many."""
+        names = list(frame.column_names if isinstance(frame, pa.Table) else frame.columns)
+        if UNIQUE_ID not in names:
             raise ResolutionError("the records to resolve have no unique_id column")
         cols = [c for c in self.spec.fields if c != UNIQUE_ID]
-        missing = [c for c in cols if c not in frame.columns]
-        frame = frame.assign(**{c: None for c in missing}) if missing else frame
-        if self.spec.model and {"forename", "surname", "full_name"} <= set(frame.columns):
-            frame = _split_full_names(frame)
-        self.con.register("raw_input", frame[[UNIQUE_ID, *cols]])
+        missing = [c for c in cols if c not in names]
+        if isinstance(frame, pa.Table):
+            for c in missing:
+                frame = frame.append_column(c, pa.nulls(frame.num_rows, pa.string()))
+            if self.spec.model and {"forename", "surname", "full_name"} <= set(frame.column_names) and self._needs_split(frame):
+                frame = _split_full_names(frame.to_pandas())
+        else:
+            frame = frame.assign(**{c: None for c in missing}) if missing else frame
+            if self.spec.model and {"forename", "surname", "full_name"} <= set(frame.columns):
+                frame = _split_full_names(frame)
+        self.con.register("raw_input", frame.select([UNIQUE_ID, *cols]) if isinstance(frame, pa.Table) else frame[[UNIQUE_ID, *cols]])
         selects = [f"CAST({UNIQUE_ID} AS VARCHAR) AS {UNIQUE_ID}"]
         if self.spec.model:
             pc = "upper(regexp_replace(CAST(postcode AS VARCHAR), '\\s+', '', 'g'))"
@@ -180,6 +188,23 @@ class ResolutionEngine:
         self.count = int(counts[0])
         self.present = {c for c, n in zip(check, counts[1:], strict=True) if n}
         return self.count
+
+    def _needs_split(self, frame: pa.Table) -> bool:
+        """Whether any record may have a whole name but neither forename nor surname (asked of DuckDB, not row by row).
+
+        Errs towards yes (a value with no letter or digit counts as blank), and then
+        :func:`_split_full_names` decides exactly, record by record.
+        """
+
+        def blank(col: str) -> str:
+            return f"coalesce(NOT regexp_matches(CAST({col} AS VARCHAR), '[\\pL\\pN]'), true)"
+
+        self.con.register("split_check", frame.select(["forename", "surname", "full_name"]))
+        row = self.con.execute(
+            f"SELECT count(*) FROM split_check WHERE {blank('forename')} AND {blank('surname')} AND full_name IS NOT NULL"  # noqa: S608 - constant SQL
+        ).fetchall()[0]
+        self.con.unregister("split_check")
+        return bool(row[0])
 
     def identifiers(self, ids: Sequence[str] | None = None) -> dict[str, dict[str, str]]:
         """entity id -> {strong identifier: value} for records carrying any (optionally only ``ids``)."""

@@ -17,6 +17,7 @@ from itertools import repeat
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from clearsight.errors import NotFound, ResolutionError
 from clearsight.governance import audit
@@ -39,6 +40,7 @@ from clearsight.resolution.model import (
     normalise_identifier,
 )
 from clearsight.resolution.settings import ResolutionSpec, Thresholds, spec_for, splink_settings
+from clearsight.store import queries
 from clearsight.store import resolution_store as rs
 from clearsight.store.ids import make_id
 
@@ -146,6 +148,20 @@ def apply_clustering(
         edges, judgements, blocked=blocked, identifiers=identifiers, attributes=attributes,
         apart=kept_apart if spec.twin_rule else None,
     )
+    return write_clustering(op, spec=spec, new=new, old=old, model_version=model_version, at=at, reason=reason)
+
+
+def write_clustering(
+    op: Operation,
+    *,
+    spec: ResolutionSpec,
+    new: Mapping[str, Membership],
+    old: Mapping[str, rs.ClusterRow],
+    model_version: str | None,
+    at: str,
+    reason: Mapping[str, Any],
+) -> list[ClusterChange]:
+    """Write the cluster rows that changed from ``old`` to ``new`` and audit every merge and split (see :func:`apply_clustering`)."""
     old_m = _memberships(old)
     made = changes(old_m, new)
     rules = _rules_version(spec)
@@ -184,6 +200,19 @@ def apply_clustering(
     return made
 
 
+def _visible_counts(op: Operation, new: Mapping[str, Membership], frame: pa.Table) -> tuple[int, int]:
+    """(records in a cluster, clusters) among the visible records, as the stored rows now say.
+
+    Every record of the run's frame is visible; the few clustered records outside it (the
+    other side of a judgement, E-graded intelligence) are looked up.
+    """
+    read = set(frame.column("unique_id").to_pylist())
+    outside = [e for e in new if e not in read]
+    seen = read | {r.id for r in op.run(queries.entities, ids=outside)} if outside else read
+    members = [m.canonical_id for e, m in new.items() if e in seen]
+    return len(members), len(set(members))
+
+
 def _pair_rows(schema: str, scored: pd.DataFrame, *, rules: str, version: str, at: str) -> list[tuple[Any, ...]]:
     """Stored pair rows (:data:`clearsight.store.resolution_store.PAIR_COLUMNS` order) of the scored pairs."""
     if scored.empty:
@@ -197,9 +226,8 @@ def _pair_rows(schema: str, scored: pd.DataFrame, *, rules: str, version: str, a
     ))
 
 
-def _frame(op: Operation, spec: ResolutionSpec, since: str | None, include_e_graded: bool) -> pd.DataFrame:
-    rows = op.run(rs.record_frame, schema=spec.schema, fields=spec.fields, since=since, exclude_e_graded=not include_e_graded)
-    return rows.table.to_pandas()
+def _frame(op: Operation, spec: ResolutionSpec, since: str | None, include_e_graded: bool) -> pa.Table:
+    return op.run(rs.record_frame, schema=spec.schema, fields=spec.fields, since=since, exclude_e_graded=not include_e_graded).table
 
 
 def resolve(
@@ -250,7 +278,7 @@ def resolve(
         frame = _frame(op, spec, since, include_e_graded)
         new_ids: list[str] | None = None
         if use_incremental:
-            new_ids = frame.loc[frame["changed"], "unique_id"].tolist() if not frame.empty else []
+            new_ids = frame.filter(frame.column("changed")).column("unique_id").to_pylist()
         engine = ResolutionEngine(spec, opts)
         try:
             engine.load(frame)
@@ -291,14 +319,17 @@ def resolve(
             identifiers = engine.identifiers(nodes) if spec.strong_identifiers else {}
             attributes = engine.attributes(nodes)
             old = op.run(rs.clusters, schema=schema)
-            made = apply_clustering(
-                op, spec=spec, edges=edges, blocked=blocked, judgements=_live_rules(judgements), identifiers=identifiers,
-                attributes=attributes, old=old, model_version=version if spec.model else None, at=audit.utc_now(),
+            new = cluster_records(
+                edges, _live_rules(judgements), blocked=blocked, identifiers=identifiers, attributes=attributes,
+                apart=kept_apart if spec.twin_rule else None,
+            )
+            made = write_clustering(
+                op, spec=spec, new=new, old=old, model_version=version if spec.model else None, at=audit.utc_now(),
                 reason={"cause": "resolution run", "mode": "incremental" if use_incremental else "full",
                         "thresholds": th.as_dict()},
             )
             status_counts = {str(k): int(v) for k, v in (scored["status"].value_counts().items() if not scored.empty else [])}
-            clustered, n_clusters = op.run(rs.cluster_counts, schema=schema)
+            clustered, n_clusters = _visible_counts(op, new, frame)
             summary = ResolveSummary(
                 schema=schema, mode="incremental" if use_incremental else "full", model_version=version if spec.model else None,
                 records=engine.count, new_records=len(new_ids) if new_ids is not None else engine.count, pairs=status_counts,
@@ -405,4 +436,5 @@ __all__ = [
     "pair_id",
     "require_entity",
     "resolve",
+    "write_clustering",
 ]

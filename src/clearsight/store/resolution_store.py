@@ -371,18 +371,6 @@ def clusters(
     return out
 
 
-def cluster_counts(conn: Connection, *, visible: Visibility, schema: str) -> tuple[int, int]:
-    """(records in a cluster, clusters) among the visible records of a schema."""
-    c = t.clusters
-    q = (
-        select(func.count(), func.count(func.distinct(c.c.canonical_id)))
-        .select_from(c.join(t.entities, t.entities.c.id == c.c.entity_id))
-        .where(c.c.schema == schema, _visible_entity(visible))
-    )
-    row = conn.execute(q).one()
-    return int(row[0]), int(row[1])
-
-
 def cluster_members(conn: Connection, *, visible: Visibility, canonical_ids: Sequence[str]) -> dict[str, ClusterRow]:
     """Every visible member of the given clusters."""
     c = t.clusters
@@ -724,7 +712,6 @@ __all__ = [
     "PairRecord",
     "active_model",
     "add_judgement",
-    "cluster_counts",
     "cluster_members",
     "clusters",
     "edges",
