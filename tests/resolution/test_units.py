@@ -345,3 +345,27 @@ def test_engine_merges_two_rare_slips_of_a_name_but_keeps_twins_of_common_names_
         for b in ("hu0", "hu1"):
             assert pairs.get((a, b), ("none", ""))[0] in {"none", "blocked"}
     assert pairs[("b3", "b4")][0] == "merge"
+
+
+def test_engine_loads_arrow_and_pandas_frames_alike() -> None:
+    import pandas as pd
+    import pyarrow as pa
+
+    from clearsight.resolution.model import ResolutionEngine
+
+    rows = [
+        {"unique_id": "a", "forename": "John", "surname": "Smith", "full_name": None, "dob": "1980-01-02"},
+        {"unique_id": "b", "forename": None, "surname": " ", "full_name": "HUSSAIN, Mohammed", "dob": None},
+        {"unique_id": "c", "forename": "\u00a0", "surname": None, "full_name": "jan van der berg", "dob": "1990"},
+        {"unique_id": "d", "forename": None, "surname": None, "full_name": None, "dob": None},
+    ]
+    frames = {}
+    for kind, frame in (("pandas", pd.DataFrame(rows)), ("arrow", pa.Table.from_pylist(rows))):
+        engine = ResolutionEngine(PERSON)
+        try:
+            engine.load(frame)
+            frames[kind] = engine.con.execute("SELECT * FROM records ORDER BY unique_id").fetchdf()
+        finally:
+            engine.close()
+    pd.testing.assert_frame_equal(frames["arrow"], frames["pandas"])
+    assert frames["arrow"]["surname"].tolist()[:3] == ["smith", "hussain", "van der berg"]
