@@ -247,18 +247,19 @@ def record_frame(
         s.c.prop.in_(sorted(set(fields.values()))),
     )
     graded = _arrow(conn, _e_graded_targets() if exclude_e_graded else select(lk.c.target_id).where(false()), ["entity_id"])
-    pivot = ", ".join(
-        f"max(v.match_key) FILTER (WHERE v.prop = {_duck_str(prop)}) AS {_duck_ident(col)}" for col, prop in fields.items()
+    pivot = "".join(
+        f", max(match_key) FILTER (WHERE prop = {_duck_str(prop)}) AS {_duck_ident(col)}" for col, prop in fields.items()
     )
+    picked = "".join(f", p.{_duck_ident(col)}" for col in fields)
     with duckdb.connect(":memory:") as duck:
         duck.register("records", records)
         duck.register("vals", values)
         duck.register("graded", graded)
         table = duck.sql(
-            f"SELECT r.unique_id, r.source, r.record_key, r.changed = '1' AS changed{', ' if pivot else ''}{pivot} "  # noqa: S608 - column names and properties are the spec's, quoted
-            "FROM records r LEFT JOIN vals v ON v.entity_id = r.unique_id "
-            "ANTI JOIN graded g ON g.entity_id = r.unique_id "
-            "GROUP BY r.unique_id, r.source, r.record_key, r.changed ORDER BY r.unique_id"
+            f"WITH p AS (SELECT entity_id{pivot} FROM vals GROUP BY entity_id) "  # noqa: S608 - column names and properties are the spec's, quoted
+            f"SELECT r.unique_id, r.source, r.record_key, r.changed = '1' AS changed{picked} "
+            "FROM records r LEFT JOIN p ON p.entity_id = r.unique_id "
+            "ANTI JOIN graded g ON g.entity_id = r.unique_id ORDER BY r.unique_id"
         ).to_arrow_table()
     return FrameRows(table=table)
 
