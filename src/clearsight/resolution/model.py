@@ -25,7 +25,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 from splink import DuckDBAPI, Linker
 
 from clearsight.errors import ResolutionError
@@ -37,6 +40,7 @@ from clearsight.resolution.deterministic import (
     rare_forename_sql,
     strong_edges_sql,
     twin_sql,
+    typo_sql,
 )
 from clearsight.resolution.nicknames import variant_rows
 from clearsight.resolution.settings import (
@@ -159,13 +163,33 @@ class ResolutionEngine:
             self._exec("CREATE OR REPLACE TABLE nick (name VARCHAR, grp VARCHAR)")
             self.con.executemany("INSERT INTO nick VALUES (?, ?)", [list(r) for r in variant_rows()]).fetchall()
             self._exec(
-                "CREATE OR REPLACE TABLE records AS SELECT c.*, coalesce(g.groups, CASE WHEN c.forename IS NOT NULL "  # noqa: S608 - constant SQL
-                "THEN [c.forename] END) AS forename_groups, coalesce(g.groups[1], c.forename) AS forename_canon, "
-                f"{rare_forename_sql('c.forename')} AS forename_rare, "
-                "list_distinct(string_split(c.address, ' ')) AS address_tokens "
-                "FROM cleaned c LEFT JOIN (SELECT name, list(grp ORDER BY grp) AS groups FROM nick GROUP BY name) g "
-                "ON g.name = c.forename"
+                "CREATE OR REPLACE TEMP TABLE spelled AS SELECT c.*, "  # noqa: S608 - constant SQL
+                f"{rare_forename_sql('c.forename')} AS forename_rare FROM cleaned c"
             )
+            # a rare spelling a slip away from a recurring forename of the same surname is read
+            # as that forename too (btian sykes beside eighty records of brian sykes): its
+            # nickname groups join the record's, so the household and twin rules and the
+            # nickname level see brian, bria and btian as one name
+            self._exec(
+                "CREATE OR REPLACE TEMP TABLE forename_fix AS WITH n AS ("  # noqa: S608 - constant SQL
+                "SELECT surname, forename, count(*) AS n, bool_or(forename_rare) AS rare FROM spelled "
+                "WHERE forename IS NOT NULL AND surname IS NOT NULL GROUP BY 1, 2) "
+                "SELECT a.surname, a.forename, arg_max(b.forename, b.n) AS fixed FROM n a JOIN n b "
+                "ON a.surname = b.surname AND a.forename <> b.forename "
+                f"WHERE a.rare AND NOT b.rare AND b.n > a.n AND {typo_sql('a.forename', 'b.forename', 'true')} GROUP BY 1, 2"
+            )
+            self._exec(
+                "CREATE OR REPLACE TABLE records AS SELECT c.*, f.fixed AS forename_fixed, "
+                "CASE WHEN c.forename IS NOT NULL THEN list_distinct(coalesce(g.groups, [c.forename]) "
+                "|| coalesce(gf.groups, CASE WHEN f.fixed IS NOT NULL THEN [f.fixed] END, [])) END AS forename_groups, "
+                "coalesce(gf.groups[1], f.fixed, g.groups[1], c.forename) AS forename_canon, "
+                "list_distinct(string_split(c.address, ' ')) AS address_tokens "
+                "FROM spelled c LEFT JOIN forename_fix f ON f.surname = c.surname AND f.forename = c.forename "
+                "LEFT JOIN (SELECT name, list(grp ORDER BY grp) AS groups FROM nick GROUP BY name) g ON g.name = c.forename "
+                "LEFT JOIN (SELECT name, list(grp ORDER BY grp) AS groups FROM nick GROUP BY name) gf ON gf.name = f.fixed"
+            )
+            self._exec("DROP TABLE spelled")
+            self._exec("DROP TABLE forename_fix")
         else:
             self._exec("CREATE OR REPLACE TABLE records AS SELECT * FROM cleaned")
         self.con.unregister("raw_input")
@@ -205,13 +229,14 @@ class ResolutionEngine:
         self.con.register("wanted_attrs", pd.DataFrame({"id": pd.Series(list(ids), dtype=object)}))
         gender = "gender" if "gender" in self.present else "NULL::VARCHAR"
         rare = "forename_rare" if "forename_rare" in self.present else "NULL::BOOLEAN"
-        sql = f"SELECT {UNIQUE_ID}, forename, forename_joined, surname, dob, {gender}, {rare}{cols} FROM records WHERE forename IS NOT NULL AND surname IS NOT NULL AND {UNIQUE_ID} IN (SELECT CAST(id AS VARCHAR) FROM wanted_attrs)"  # noqa: S608 - constant SQL
+        fixed = "forename_fixed" if "forename_fixed" in self.present else "NULL::VARCHAR"
+        sql = f"SELECT {UNIQUE_ID}, forename, forename_joined, surname, dob, {gender}, {rare}, {fixed}{cols} FROM records WHERE forename IS NOT NULL AND surname IS NOT NULL AND {UNIQUE_ID} IN (SELECT CAST(id AS VARCHAR) FROM wanted_attrs)"  # noqa: S608 - constant SQL
         rows = self.con.execute(sql).fetchall()
         self.con.unregister("wanted_attrs")
         keys = ["email" if c == "email" else f"id:{c}" for c in extra]
         return {
             r[0]: {"forename": r[1], "forename_joined": r[2], "surname": r[3], "dob": r[4], "gender": r[5],
-                   "forename_rare": "rare" if r[6] else None, **dict(zip(keys, r[7:], strict=True))}
+                   "forename_rare": "rare" if r[6] else None, "forename_fixed": r[7], **dict(zip(keys, r[8:], strict=True))}
             for r in rows
         }
 
@@ -345,12 +370,27 @@ class ResolutionEngine:
         row = self.con.execute("SELECT count(*) FROM scored").fetchall()[0]
         return int(row[0]) if row else 0
 
-    def pairs(self, thresholds: Thresholds, *, model_version: str, new_ids: Sequence[str] | None = None) -> pd.DataFrame:
+    def pairs(
+        self,
+        thresholds: Thresholds,
+        *,
+        model_version: str,
+        new_ids: Sequence[str] | None = None,
+        clusters: Mapping[str, str] | None = None,
+    ) -> pd.DataFrame:
         """Pairs worth keeping, with their status: 'merge', 'review' or 'blocked'.
 
         Model pairs take their status from the thresholds; pairs sharing a strong identifier
         are merged without the model; a pair whose strong identifiers conflict, or that the
         twin rule separates, is blocked whatever its score.
+
+        Args:
+            thresholds: the merge threshold and review band.
+            model_version: written on every pair.
+            new_ids: score only pairs touching these records (an incremental run).
+            clusters: entity id -> canonical id of the clusters already stored (an
+                incremental run), for the pass that joins bare names to the one cluster
+                carrying their name (:meth:`_cluster_name_pass`).
 
         Returns:
             Columns left_id, right_id, match_weight, match_probability, explanation, method,
@@ -418,6 +458,7 @@ class ResolutionEngine:
             self.con.unregister("new_ids2")
         if self.spec.name_pass and have_scored:
             self._name_pass()
+            self._cluster_name_pass(clusters or {}, new_ids, model_version)
         return self.con.execute("SELECT * FROM pairs ORDER BY left_id, right_id").fetchdf()
 
     def _name_pass(self) -> int:
@@ -472,6 +513,96 @@ class ResolutionEngine:
             "FROM name_pass n WHERE pairs.left_id = n.left_id AND pairs.right_id = n.right_id"
         )
         row = self.con.execute("SELECT count(*) FROM name_pass").fetchall()[0]
+        return int(row[0]) if row else 0
+
+    def _detail_sql(self, alias: str) -> str:
+        """SQL: whether a record carries anything beyond its name and gender."""
+        cols = [c for c in ("dob", "postcode", "address", "phone", "email", *self.spec.strong_identifiers,
+                            *self.spec.model_identifiers) if c in self.present]
+        tests = [f'{alias}."{c}" IS NOT NULL' for c in cols]
+        return f"({' OR '.join(tests)})" if tests else "false"
+
+    def _cluster_name_pass(self, clusters: Mapping[str, str], new_ids: Sequence[str] | None, model_version: str) -> int:
+        """The cluster-level pass: a bare name joins the one cluster that holds every other record of that name.
+
+        A record with nothing but a name (and perhaps a gender) scores low against each
+        record of its person, however many there are: the model compares pairs, and a name
+        carried by a prolific person's many records looks common. The evidence is in the
+        clusters instead: when every record of a full name (forename or its nickname group,
+        and surname) that carries anything more (a birth date, a place, a phone, an
+        identifier) sits in one cluster, that cluster is the only person of this name the
+        data knows, and the bare records of the name join it, unless their recorded gender
+        is not one the cluster holds. Two clusters of one name (two people, or one the model
+        could not join) leave the bare names alone. The clusters are the connected components
+        of this run's merge pairs and of the ``clusters`` already stored; the clusterer still
+        enforces every rule on the result. Uses the data only, never labels.
+
+        Returns:
+            How many pairs the pass merged.
+        """
+        if not {"forename", "surname"} <= self.present:
+            return 0
+        merged = self.con.execute("SELECT left_id, right_id FROM pairs WHERE status = 'merge'").fetchall()
+        edges = [*merged, *((e, c) for e, c in clusters.items() if e != c)]
+        if not edges:
+            return 0
+        left = np.array([a for a, _ in edges], dtype=object)
+        right = np.array([b for _, b in edges], dtype=object)
+        nodes, inverse = np.unique(np.concatenate([left, right]), return_inverse=True)
+        n = len(edges)
+        graph = coo_matrix((np.ones(n, dtype=np.int8), (inverse[:n], inverse[n:])), shape=(len(nodes), len(nodes)))
+        _, labels = connected_components(graph, directed=False)
+        self.con.register("components", pd.DataFrame({"id": nodes.astype(str), "comp": labels.astype(np.int64)}))
+        gender = "r.gender" if "gender" in self.present else "NULL::VARCHAR"
+        note = _sql_str("cluster pass: the one cluster holding every other record of this name")
+        touching = ""
+        if new_ids is not None:
+            self.con.register("new_ids3", pd.DataFrame({"id": list(new_ids)}))
+            touching = (" AND (j.bare_id IN (SELECT CAST(id AS VARCHAR) FROM new_ids3) "
+                        "OR j.member_id IN (SELECT CAST(id AS VARCHAR) FROM new_ids3))")
+        sql = f"""
+        CREATE OR REPLACE TEMP TABLE cluster_pass AS
+        WITH named AS (
+            SELECT r.{UNIQUE_ID} AS id, r.forename_canon AS fc, r.surname AS sn, {gender} AS gender,
+                   coalesce(CAST(c.comp AS VARCHAR), 'r:' || r.{UNIQUE_ID}) AS comp, {self._detail_sql("r")} AS detailed
+            FROM records r LEFT JOIN components c ON c.id = r.{UNIQUE_ID}
+            WHERE r.forename_canon IS NOT NULL AND r.surname IS NOT NULL
+        ),
+        owner AS (
+            SELECT fc, sn, min(comp) AS comp, min(id) AS member_id FROM named WHERE detailed
+            GROUP BY fc, sn HAVING count(DISTINCT comp) = 1
+        ),
+        comp_genders AS (
+            SELECT n.comp, list(DISTINCT r.gender) FILTER (WHERE r.gender IS NOT NULL) AS genders
+            FROM (SELECT DISTINCT comp FROM owner) n JOIN (
+                SELECT coalesce(CAST(c.comp AS VARCHAR), 'r:' || r.{UNIQUE_ID}) AS comp, {gender} AS gender
+                FROM records r LEFT JOIN components c ON c.id = r.{UNIQUE_ID}) r ON r.comp = n.comp
+            GROUP BY n.comp
+        ),
+        joins AS (
+            SELECT b.id AS bare_id, o.member_id
+            FROM named b JOIN owner o ON o.fc = b.fc AND o.sn = b.sn AND b.comp <> o.comp
+            JOIN comp_genders g ON g.comp = o.comp
+            WHERE NOT b.detailed AND (b.gender IS NULL OR len(g.genders) = 0 OR list_contains(g.genders, b.gender))
+        )
+        SELECT least(j.bare_id, j.member_id) AS left_id, greatest(j.bare_id, j.member_id) AS right_id
+        FROM joins j ANTI JOIN pairs p ON p.left_id = least(j.bare_id, j.member_id)
+            AND p.right_id = greatest(j.bare_id, j.member_id) AND p.status IN ('merge', 'blocked')
+        WHERE true{touching}
+        """  # noqa: S608 - spec constants only
+        self._exec(sql)
+        self.con.unregister("components")
+        if new_ids is not None:
+            self.con.unregister("new_ids3")
+        self._exec("DELETE FROM pairs USING cluster_pass c WHERE pairs.left_id = c.left_id AND pairs.right_id = c.right_id")
+        self._exec(
+            f"INSERT INTO pairs SELECT c.left_id, c.right_id, coalesce(s.match_weight, 0.0), 1.0, "  # noqa: S608 - constant SQL
+            f"json_object('kind', 'rule', 'rule', {note}, 'model', CASE WHEN s.explanation IS NOT NULL THEN json(s.explanation) END, "
+            f"'model_probability', s.match_probability)::VARCHAR, 'deterministic', 'merge', {note}, "
+            "? FROM cluster_pass c LEFT JOIN scored s ON s.left_id = c.left_id AND s.right_id = c.right_id",
+            [model_version],
+        )
+        row = self.con.execute("SELECT count(*) FROM cluster_pass").fetchall()[0]
         return int(row[0]) if row else 0
 
     def _exec(self, sql: str, params: Any = None) -> None:
