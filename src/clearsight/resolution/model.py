@@ -457,6 +457,7 @@ class ResolutionEngine:
         if new_ids is not None:
             self.con.unregister("new_ids2")
         if self.spec.name_pass and have_scored:
+            self._bare_name_check()
             self._name_pass()
             self._cluster_name_pass(clusters or {}, new_ids, model_version)
         return self.con.execute("SELECT * FROM pairs ORDER BY left_id, right_id").fetchdf()
@@ -477,29 +478,12 @@ class ResolutionEngine:
         Returns:
             How many pairs the pass merged.
         """
-        have = self.present
-        if not {"forename", "surname"} <= have:
+        if not {"forename", "surname"} <= self.present:
             return 0
-        checks = []
-        if "dob" in have:
-            checks.append("count(DISTINCT dob) FILTER (WHERE length(dob) = 10) <= 1")
-        if "gender" in have:
-            checks.append("count(DISTINCT gender) <= 1")
-        place = [c for c in ("postcode", "address") if c in have]
-        if place:
-            checks.append(f"count(DISTINCT coalesce({', '.join(place)})) <= 1")
-        for col in ("phone", "email", *self.spec.strong_identifiers, *self.spec.model_identifiers):
-            if col in have:
-                checks.append(f'count(DISTINCT "{col}") <= 1')
-        one_person = " AND ".join(checks) or "true"
         note = _sql_str("second pass: the only person of this name in the data")
         sql = f"""
         CREATE OR REPLACE TEMP TABLE name_pass AS
-        WITH names AS (
-            SELECT forename_canon, surname FROM records
-            WHERE forename_canon IS NOT NULL AND surname IS NOT NULL
-            GROUP BY 1, 2 HAVING {one_person}
-        )
+        WITH names AS ({self._one_person_names_sql()})
         SELECT p.left_id, p.right_id FROM pairs p
         JOIN records l ON l.{UNIQUE_ID} = p.left_id JOIN records r ON r.{UNIQUE_ID} = p.right_id
         JOIN names n ON n.forename_canon = l.forename_canon AND n.surname = l.surname
@@ -513,6 +497,68 @@ class ResolutionEngine:
             "FROM name_pass n WHERE pairs.left_id = n.left_id AND pairs.right_id = n.right_id"
         )
         row = self.con.execute("SELECT count(*) FROM name_pass").fetchall()[0]
+        return int(row[0]) if row else 0
+
+    def _one_person_names_sql(self) -> str:
+        """SQL selecting the full names (forename_canon, surname) every record of which is consistent with one person.
+
+        At most one full date of birth, one gender, one postcode (or address where there is
+        none) and one value of each phone, email and identifier among the records of the name.
+        """
+        have = self.present
+        checks = []
+        if "dob" in have:
+            checks.append("count(DISTINCT dob) FILTER (WHERE length(dob) = 10) <= 1")
+        if "gender" in have:
+            checks.append("count(DISTINCT gender) <= 1")
+        place = [c for c in ("postcode", "address") if c in have]
+        if place:
+            checks.append(f"count(DISTINCT coalesce({', '.join(place)})) <= 1")
+        for col in ("phone", "email", *self.spec.strong_identifiers, *self.spec.model_identifiers):
+            if col in have:
+                checks.append(f'count(DISTINCT "{col}") <= 1')
+        one_person = " AND ".join(checks) or "true"
+        return (
+            "SELECT forename_canon, surname FROM records WHERE forename_canon IS NOT NULL AND surname IS NOT NULL "  # noqa: S608 - spec constants only
+            f"GROUP BY 1, 2 HAVING {one_person}"
+        )
+
+    def _bare_name_check(self) -> int:
+        """Send to review the merges on a bare name that more than one person in the data carries.
+
+        A pair on which nothing but the names (and perhaps the gender) can be compared, the
+        other details each missing on one side, is only as good as the name is rare among
+        people; term frequencies count records, not people, so a name several people carry
+        can still score above the merge threshold and bridge them (a stop and search with a
+        name and a birth date joining two people of that name who live apart). When the
+        records of the name are not consistent with one person (see
+        :meth:`_one_person_names_sql`), such a merge goes to review instead; the cluster pass
+        (:meth:`_cluster_name_pass`) still joins bare names to the one cluster of their name.
+
+        Returns:
+            How many merges went to review.
+        """
+        if not {"forename", "surname"} <= self.present:
+            return 0
+        cols = [c for c in ("dob", "postcode", "address", "phone", "email", *self.spec.strong_identifiers,
+                            *self.spec.model_identifiers) if c in self.present]
+        bare = " AND ".join(f'(l."{c}" IS NULL OR r."{c}" IS NULL)' for c in cols) or "true"
+        note = _sql_str("only the name agrees, and more than one person in the data carries it: a person decides")
+        sql = f"""
+        CREATE OR REPLACE TEMP TABLE bare_check AS
+        WITH names AS ({self._one_person_names_sql()})
+        SELECT p.left_id, p.right_id FROM pairs p
+        JOIN records l ON l.{UNIQUE_ID} = p.left_id JOIN records r ON r.{UNIQUE_ID} = p.right_id
+        LEFT JOIN names nl ON nl.forename_canon = l.forename_canon AND nl.surname = l.surname
+        LEFT JOIN names nr ON nr.forename_canon = r.forename_canon AND nr.surname = r.surname
+        WHERE p.status = 'merge' AND p.method = 'model' AND {bare} AND (nl.surname IS NULL OR nr.surname IS NULL)
+        """  # noqa: S608 - spec constants only
+        self._exec(sql)
+        self._exec(
+            f"UPDATE pairs SET status = 'review', reason = {note} "  # noqa: S608 - constant SQL
+            "FROM bare_check b WHERE pairs.left_id = b.left_id AND pairs.right_id = b.right_id"
+        )
+        row = self.con.execute("SELECT count(*) FROM bare_check").fetchall()[0]
         return int(row[0]) if row else 0
 
     def _detail_sql(self, alias: str) -> str:

@@ -463,6 +463,9 @@ def _blocking_rules(spec: ResolutionSpec, present: set[str]) -> list[str]:
         (("forename", "surname"), 'l."forename_canon" = r."forename_canon" AND l."surname" = r."surname"'),
         (("address", "forename"), 'l."address" = r."address" AND left(l."forename", 1) = left(r."forename", 1)'),
         (("postcode", "surname"), 'l."postcode" = r."postcode" AND l."surname" = r."surname"'),
+        # a slip in each name: the birth date with the surname's initial, the forename with the postcode
+        (("dob", "surname"), 'l."dob" = r."dob" AND left(l."surname", 1) = left(r."surname", 1)'),
+        (("forename", "postcode"), 'l."forename" = r."forename" AND l."postcode" = r."postcode"'),
         (("phone",), 'l."phone" = r."phone"'),
         (("email",), 'l."email" = r."email"'),
     ]
