@@ -190,6 +190,21 @@ class ResolutionEngine:
             )
             self._exec("DROP TABLE spelled")
             self._exec("DROP TABLE forename_fix")
+            # the same for a surname: a spelling seen once, a slip from a surname that recurs
+            # with the same forename (craig jons beside craig jones), for the cluster pass
+            self._exec(
+                "CREATE OR REPLACE TEMP TABLE surname_fix AS WITH n AS ("  # noqa: S608 - constant SQL
+                f"SELECT forename_canon, surname, count(*) AS n, bool_or(rare) AS rare FROM (SELECT *, "
+                f"{rare_forename_sql('surname')} AS rare FROM records) WHERE forename_canon IS NOT NULL AND surname IS NOT NULL GROUP BY 1, 2) "
+                "SELECT a.forename_canon, a.surname, arg_max(b.surname, b.n) AS fixed FROM n a JOIN n b "
+                "ON a.forename_canon = b.forename_canon AND a.surname <> b.surname "
+                f"WHERE a.rare AND NOT b.rare AND b.n > a.n AND {typo_sql('a.surname', 'b.surname', 'true')} GROUP BY 1, 2"
+            )
+            self._exec(
+                "CREATE OR REPLACE TABLE records AS SELECT r.*, f.fixed AS surname_fixed FROM records r "
+                "LEFT JOIN surname_fix f ON f.forename_canon = r.forename_canon AND f.surname = r.surname"
+            )
+            self._exec("DROP TABLE surname_fix")
         else:
             self._exec("CREATE OR REPLACE TABLE records AS SELECT * FROM cleaned")
         self.con.unregister("raw_input")
@@ -600,6 +615,7 @@ class ResolutionEngine:
         _, labels = connected_components(graph, directed=False)
         self.con.register("components", pd.DataFrame({"id": nodes.astype(str), "comp": labels.astype(np.int64)}))
         gender = "r.gender" if "gender" in self.present else "NULL::VARCHAR"
+        surname = "coalesce(r.surname_fixed, r.surname)" if "surname_fixed" in self.present else "r.surname"
         note = _sql_str("cluster pass: the one cluster holding every other record of this name")
         touching = ""
         if new_ids is not None:
@@ -609,7 +625,7 @@ class ResolutionEngine:
         sql = f"""
         CREATE OR REPLACE TEMP TABLE cluster_pass AS
         WITH named AS (
-            SELECT r.{UNIQUE_ID} AS id, r.forename_canon AS fc, r.surname AS sn, {gender} AS gender,
+            SELECT r.{UNIQUE_ID} AS id, r.forename_canon AS fc, {surname} AS sn, {gender} AS gender,
                    coalesce(CAST(c.comp AS VARCHAR), 'r:' || r.{UNIQUE_ID}) AS comp, {self._detail_sql("r")} AS detailed
             FROM records r LEFT JOIN components c ON c.id = r.{UNIQUE_ID}
             WHERE r.forename_canon IS NOT NULL AND r.surname IS NOT NULL
