@@ -265,7 +265,11 @@ def resolve(
             elif spec.model and use_incremental and stored is not None:
                 version = stored.version
             progress("applying rules", 0.7)
-            scored = engine.pairs(th, model_version=version, new_ids=new_ids) if engine.count else pd.DataFrame()
+            old = op.run(rs.clusters, schema=schema)
+            # an incremental run's pairs touch only new records: the clusters already stored
+            # tell the cluster pass which names one cluster holds
+            known = {e: row.canonical_id for e, row in old.items()} if new_ids is not None else None
+            scored = engine.pairs(th, model_version=version, new_ids=new_ids, clusters=known) if engine.count else pd.DataFrame()
             pair_rows = [
                 {"id": pair_id(schema, r.left_id, r.right_id), "schema": schema, "left_id": r.left_id, "right_id": r.right_id,
                  "match_weight": float(r.match_weight), "match_probability": float(r.match_probability),
@@ -285,7 +289,6 @@ def resolve(
             nodes = sorted({n for e in edges for n in (e.left_id, e.right_id)} | {n for j in judgements for n in (j.left_id, j.right_id)})
             identifiers = engine.identifiers(nodes) if spec.strong_identifiers else {}
             attributes = engine.attributes(nodes)
-            old = op.run(rs.clusters, schema=schema)
             made = apply_clustering(
                 op, spec=spec, edges=edges, blocked=blocked, judgements=_live_rules(judgements), identifiers=identifiers,
                 attributes=attributes, old=old, model_version=version if spec.model else None, at=audit.utc_now(),
