@@ -19,6 +19,10 @@ scored the same way: pairwise and cluster precision, recall and F1 of the cluste
   names, exact dates, street numbers, postcodes, suburbs, states and soc_sec_id), over a
   blocked index (same surname, same given name, same date of birth or same postcode).
 
+For FEBRL 3 without ``soc_sec_id`` it also runs Clearsight with the family rules off and
+counts the true pairs that look exactly like twins (FEBRL replaces forenames wholesale), with
+the best pairwise F1 the zero-twin rule leaves (see docs/resolution.md).
+
 With ``--synthetic N`` it also generates a synthetic force (``clearsight.synthetic``),
 ingests it into a fresh SQLite workspace, resolves people through the service and reports
 the scores, false and missed merges per name-origin group (ALG-9) and merges of twins. The

@@ -15,7 +15,9 @@
   that are neither the same name, nor variants of one name (Bill, William), nor a likely
   typo (Jaro-Winkler >= 0.9, or one edit apart; or, when either spelling is rare in the data,
   two edits apart with Jaro-Winkler >= 0.85: btian and biran are two slips for brian, while
-  Imran and Irfan, names that recur, stay two people), or that differ with the recorded genders
+  Imran and Irfan, names that recur, stay two people; and a spelling seen once that is a slip
+  from a forename recurring with the same surname is read as that forename, ``forename_fixed``,
+  so bria and btian beside brian are one name), or that differ with the recorded genders
   differing too (Michael and Michelle), are different people, unless something
   only one person has (an email address, or an identifier the model compares) agrees.
   Twins share a surname, a birth date, an address and often a landline, which a model that
