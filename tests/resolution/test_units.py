@@ -428,3 +428,21 @@ def test_a_rare_spelling_is_read_as_the_recurring_forename_of_its_surname() -> N
     # names that recur are never rewritten: twins stay apart
     assert fixed["im0"] is None and fixed["ir0"] is None
     assert kept_apart(attrs["im0"], attrs["ir0"])
+
+
+def test_second_pass_merges_one_name_and_birth_date_at_two_addresses_unless_the_date_is_a_placeholder() -> None:
+    rows = [
+        *_filler(),
+        # a man who moved: the same name and birth date at two addresses
+        {"unique_id": "m1", "forename": "lee", "surname": "tayler", "dob": "1986-08-04", "postcode": "BD18 1LE", "address": "10 thornton street bradford"},
+        {"unique_id": "m2", "forename": "lee", "surname": "tayler", "dob": "1986-08-04", "postcode": "WF8 3AB", "address": "64 hill road wakefield"},
+        # a default date many records carry proves nothing
+        *({"unique_id": f"z{i}", "forename": f"other{i}", "surname": f"people{i}", "dob": "1900-01-01"} for i in range(12)),
+        {"unique_id": "q1", "forename": "imran", "surname": "qadir", "dob": "1900-01-01", "postcode": "BD7 1AA", "address": "1 lumb lane bradford"},
+        {"unique_id": "q2", "forename": "imran", "surname": "qadir", "dob": "1900-01-01", "postcode": "LS8 2BB", "address": "9 harehills road leeds"},
+        {"unique_id": "q3", "forename": "imran", "surname": "qadir", "dob": "1971-05-05", "postcode": "HD1 3CC", "address": "5 bay hall huddersfield"},
+    ]
+    # a merge threshold high enough that the model leaves both pairs in review
+    pairs = _engine_pairs(rows, Thresholds(merge=0.9999, review_low=0.01))
+    assert pairs[("m1", "m2")] == ("merge", "second pass: the same full name and the same full date of birth")
+    assert pairs.get(("q1", "q2"), ("none", ""))[0] != "merge"

@@ -51,6 +51,10 @@ from clearsight.resolution.settings import (
     training_rules,
 )
 
+#: a birth date held by more than this many times the records of an average date is a
+#: placeholder (1 January, an unknown-date default), not evidence that two records are one person
+PLACEHOLDER_DATE_RATIO = 5
+
 #: what every stored explanation says about itself (DSR-2)
 ASSESSMENT_NOTE = "a model's assessment of how likely two records are one entity, not a fact"
 
@@ -478,7 +482,7 @@ class ResolutionEngine:
         return self.con.execute("SELECT * FROM pairs ORDER BY left_id, right_id").fetchdf()
 
     def _name_pass(self) -> int:
-        """The second pass: merge review pairs whose name only one person in the data carries.
+        """The second pass: merge review pairs whose name only one person carries, or that share a full name and birth date.
 
         Records that carry little but a name (a stop and search, a crime or intelligence
         mention) score in the review band against a fuller record of the same name, however
@@ -488,27 +492,41 @@ class ResolutionEngine:
         with that name is consistent with one person: at most one full date of birth, one
         gender, one postcode (or address where there is none) and one phone number among them.
         Two people of one name differ on at least one of those as soon as either is recorded
-        with it, and then the pair stays in review. Uses the data only, never labels.
+        with it, and then the pair stays in review. A review pair whose records carry the
+        same full name and the same full date of birth is merged too: the model held it back
+        for a place or phone that disagrees, which a person who moved has. The date must not be
+        a placeholder (a date held by more than :data:`PLACEHOLDER_DATE_RATIO` times the
+        records of an average date). Uses the data only, never labels.
 
         Returns:
             How many pairs the pass merged.
         """
         if not {"forename", "surname"} <= self.present:
             return 0
-        note = _sql_str("second pass: the only person of this name in the data")
+        only = _sql_str("second pass: the only person of this name in the data")
+        dated = _sql_str("second pass: the same full name and the same full date of birth")
+        same_date = (
+            f"l.dob = r.dob AND length(l.dob) = 10 AND l.dob IN (SELECT dob FROM date_counts WHERE n <= {PLACEHOLDER_DATE_RATIO} * mean)"  # noqa: S608 - a constant
+            if "dob" in self.present else "false"
+        )
+        dates = (
+            "SELECT dob, count(*) AS n, avg(count(*)) OVER () AS mean FROM records WHERE length(dob) = 10 GROUP BY dob"
+            if "dob" in self.present else "SELECT NULL::VARCHAR AS dob, 0 AS n, 0 AS mean"
+        )
         sql = f"""
         CREATE OR REPLACE TEMP TABLE name_pass AS
-        WITH names AS ({self._one_person_names_sql()})
-        SELECT p.left_id, p.right_id FROM pairs p
+        WITH names AS ({self._one_person_names_sql()}), date_counts AS ({dates})
+        SELECT p.left_id, p.right_id, CASE WHEN n.surname IS NOT NULL THEN {only} ELSE {dated} END AS note FROM pairs p
         JOIN records l ON l.{UNIQUE_ID} = p.left_id JOIN records r ON r.{UNIQUE_ID} = p.right_id
-        JOIN names n ON n.forename_canon = l.forename_canon AND n.surname = l.surname
+        LEFT JOIN names n ON n.forename_canon = l.forename_canon AND n.surname = l.surname
         WHERE p.status = 'review' AND p.method = 'model' AND p.reason = ''
           AND l.forename_canon = r.forename_canon AND l.surname = r.surname
+          AND (n.surname IS NOT NULL OR ({same_date}))
         """  # noqa: S608 - spec constants only
         self._exec(sql)
         self._exec(
-            f"UPDATE pairs SET status = 'merge', reason = {note}, "  # noqa: S608 - constant SQL
-            f"explanation = json_merge_patch(explanation, json_object('second_pass', {note}))::VARCHAR "
+            "UPDATE pairs SET status = 'merge', reason = n.note, "
+            "explanation = json_merge_patch(explanation, json_object('second_pass', n.note))::VARCHAR "
             "FROM name_pass n WHERE pairs.left_id = n.left_id AND pairs.right_id = n.right_id"
         )
         row = self.con.execute("SELECT count(*) FROM name_pass").fetchall()[0]
