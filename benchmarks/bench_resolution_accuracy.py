@@ -19,6 +19,10 @@ scored the same way: pairwise and cluster precision, recall and F1 of the cluste
   names, exact dates, street numbers, postcodes, suburbs, states and soc_sec_id), over a
   blocked index (same surname, same given name, same date of birth or same postcode).
 
+For FEBRL 3 without ``soc_sec_id`` it also runs Clearsight with the family rules off and
+counts the true pairs that look exactly like twins (FEBRL replaces forenames wholesale), with
+the best pairwise F1 the zero-twin rule leaves (see docs/resolution.md).
+
 With ``--synthetic N`` it also generates a synthetic force (``clearsight.synthetic``),
 ingests it into a fresh SQLite workspace, resolves people through the service and reports
 the scores, false and missed merges per name-origin group (ALG-9) and merges of twins. The
@@ -169,6 +173,17 @@ def ecm(raw: pd.DataFrame, *, ssn: bool) -> tuple[dict[str, str], float]:
     return _clusters_from(raw.index, list(links)), elapsed
 
 
+def twin_like_pairs(frame: pd.DataFrame, links: Iterable[tuple[str, str]]) -> int:
+    """How many true pairs the twin rule reads as twins: one surname and full birth date, forenames of different people."""
+    from clearsight.resolution.deterministic import twin_conflict
+
+    def attrs(row: pd.Series) -> dict[str, str | None]:
+        return {k: (str(row[k]).strip().lower() if isinstance(row[k], str) else None) for k in ("forename", "surname", "dob")}
+
+    by_id = {r["unique_id"]: attrs(r) for _, r in frame.iterrows()}
+    return sum(1 for a, b in links if a in by_id and b in by_id and twin_conflict(by_id[a], by_id[b]))
+
+
 def run_febrl(name: str, raw: pd.DataFrame, links: Iterable[tuple[str, str]], *, ssn: bool) -> list[dict[str, Any]]:
     truth = _clusters_from(raw.index, links)
     rows: list[dict[str, Any]] = []
@@ -178,6 +193,11 @@ def run_febrl(name: str, raw: pd.DataFrame, links: Iterable[tuple[str, str]], *,
         # ablation: FEBRL replaces forenames wholesale, which is exactly what twins look like
         off, t_off = clearsight(febrl_frame(raw, ssn=ssn), ssn=ssn, twin_rule=False)
         rows.append({"dataset": name, "method": "Clearsight, twin rule off", **_scores(off, truth), "seconds": t_off})
+        look_like_twins = twin_like_pairs(febrl_frame(raw, ssn=ssn), links)
+        total = evaluate.pairwise(truth, truth).true_positives
+        print(f"{name}: {look_like_twins:,} of {total:,} true pairs share a surname and full date of birth with "
+              f"forenames that name different people (the twin rule keeps them apart; best F1 with it "
+              f"{2 * (total - look_like_twins) / (2 * total - look_like_twins):.4f})")
     plain, t_plain = plain_splink(raw, ssn=ssn, thresholds=(0.95, 0.5))
     for th, pred in plain.items():
         rows.append({"dataset": name, "method": f"plain Splink (>= {th})", **_scores(pred, truth), "seconds": t_plain})

@@ -227,7 +227,7 @@ def test_whole_names_are_split_when_a_source_gives_only_them() -> None:
     assert split_full_name("john smith jr") == ("john", "smith")
 
 
-def _engine_pairs(rows: list[dict]) -> dict[tuple[str, str], tuple[str, str]]:
+def _engine_pairs(rows: list[dict], th: Thresholds | None = None) -> dict[tuple[str, str], tuple[str, str]]:
     import pandas as pd
 
     from clearsight.resolution.model import ResolutionEngine
@@ -236,7 +236,7 @@ def _engine_pairs(rows: list[dict]) -> dict[tuple[str, str], tuple[str, str]]:
     try:
         engine.load(pd.DataFrame(rows))
         engine.train()
-        th = Thresholds(review_low=0.01)
+        th = th or Thresholds(review_low=0.01)
         engine.score(th)
         pairs = engine.pairs(th, model_version="t")
     finally:
@@ -369,3 +369,104 @@ def test_engine_loads_arrow_and_pandas_frames_alike() -> None:
             engine.close()
     pd.testing.assert_frame_equal(frames["arrow"], frames["pandas"])
     assert frames["arrow"]["surname"].tolist()[:3] == ["smith", "hussain", "van der berg"]
+
+
+def _filler() -> list[dict[str, str]]:
+    return [
+        {"unique_id": f"f{i:02d}", "forename": f"name{i}", "surname": f"family{i}", "dob": f"19{50 + i}-01-01",
+         "postcode": f"LS{i} 1AA", "address": f"{i} some street leeds"}
+        for i in range(30)
+    ]
+
+
+def test_cluster_pass_joins_bare_names_to_the_one_cluster_of_their_name() -> None:
+    home = {"forename": "ajay", "surname": "kapoor", "dob": "2001-07-29", "postcode": "BD7 0JW", "address": "156 park crescent bradford"}
+    rows = [
+        *_filler(),
+        # one prolific man with two phones: the records of his name are not one person's by
+        # the record-level test, but they all sit in one cluster
+        *({"unique_id": f"k{i}", **home} for i in range(4)),
+        {"unique_id": "k4", **home, "phone": "+447545705617"},
+        {"unique_id": "k5", **home, "phone": "+447995231274"},
+        # two intelligence mentions carrying the name only, one with a slip in the surname
+        {"unique_id": "kb1", "forename": "ajay", "surname": "kapoor"},
+        {"unique_id": "kb2", "forename": "ajay", "surname": "kaporo"},
+        # two women of one name living apart: a bare mention of the name joins neither
+        {"unique_id": "n1", "forename": "nadia", "surname": "qureshi", "dob": "1980-02-03", "postcode": "HD2 0QB", "address": "44 cliff terrace huddersfield"},
+        {"unique_id": "n2", "forename": "nadia", "surname": "qureshi", "dob": "1980-02-03", "postcode": "HD2 0QB", "address": "44 cliff terrace huddersfield"},
+        {"unique_id": "n3", "forename": "nadia", "surname": "qureshi", "dob": "1996-11-21", "postcode": "LS8 1AB", "address": "3 roundhay road leeds"},
+        {"unique_id": "nb", "forename": "nadia", "surname": "qureshi"},
+    ]
+    pairs = _engine_pairs(rows)
+    joined = {a if b.startswith("k") and not b.startswith("kb") else b
+              for (a, b), (status, reason) in pairs.items() if status == "merge" and "cluster pass" in reason}
+    assert joined == {"kb1", "kb2"}
+    assert all(status != "merge" for (a, b), (status, _) in pairs.items() if "nb" in (a, b))
+
+
+def test_a_bare_name_several_people_carry_does_not_merge_them() -> None:
+    rows = [
+        *_filler(),
+        {**_filler()[0], "unique_id": "f00b"},
+        # two women called Siobhan Mulcahy living apart, and a stop and search giving the
+        # name, a birth date and nothing to compare with either
+        {"unique_id": "s1", "forename": "siobhan", "surname": "mulcahy", "gender": "female", "postcode": "BD4 5NN", "address": "111 east avenue bradford"},
+        {"unique_id": "s2", "forename": "siobhan", "surname": "mulcahy", "gender": "female", "postcode": "HX2 9LZ", "address": "67 normanton grove halifax", "phone": "+447888820241"},
+        {"unique_id": "s3", "forename": "siobhan", "surname": "mulcahy", "gender": "female", "dob": "1983-11-24"},
+    ]
+    # a low merge threshold, so that the bare pairs score above it in this small store
+    pairs = _engine_pairs(rows, Thresholds(merge=0.1, review_low=0.01))
+    assert all(pairs.get(p, ("none", ""))[0] != "merge" for p in (("s1", "s3"), ("s2", "s3"), ("s1", "s2")))
+    assert pairs[("s1", "s3")] == ("review", "only the name agrees, and more than one person in the data carries it: a person decides")
+    # a name one person carries still merges on the name alone
+    alone = [*rows[:-3], rows[-1], {**rows[-1], "unique_id": "s4", "dob": None, "postcode": "BD4 5NN"}]
+    assert _engine_pairs(alone, Thresholds(merge=0.1, review_low=0.01))[("s3", "s4")][0] == "merge"
+
+
+def test_a_rare_spelling_is_read_as_the_recurring_forename_of_its_surname() -> None:
+    import pandas as pd
+
+    from clearsight.resolution.deterministic import kept_apart
+    from clearsight.resolution.model import ResolutionEngine
+
+    home = {"surname": "sykes", "postcode": "BD15 9SB", "address": "109 willow avenue bradford", "gender": "male"}
+    twins = {"surname": "khan", "dob": "2001-06-12", "postcode": "BD8 7QT", "address": "12 lumb lane bradford"}
+    rows = [
+        *_filler(),
+        *({"unique_id": f"b{i}", "forename": "brian", **home} for i in range(5)),
+        {"unique_id": "bt", "forename": "btian", **home},
+        {"unique_id": "ba", "forename": "bria", **home},
+        *({"unique_id": f"im{i}", "forename": "imran", **twins} for i in range(3)),
+        *({"unique_id": f"ir{i}", "forename": "irfan", **twins} for i in range(3)),
+    ]
+    engine = ResolutionEngine(PERSON)
+    try:
+        engine.load(pd.DataFrame(rows))
+        fixed = dict(engine.con.execute("SELECT unique_id, forename_fixed FROM records").fetchall())
+        attrs = engine.attributes(["bt", "ba", "im0", "ir0"])
+    finally:
+        engine.close()
+    assert fixed["bt"] == "brian" and fixed["ba"] == "brian" and fixed["b0"] is None
+    # btian and bria are two slips apart from each other, one from brian: one name, not two people
+    assert not kept_apart(attrs["bt"], attrs["ba"])
+    # names that recur are never rewritten: twins stay apart
+    assert fixed["im0"] is None and fixed["ir0"] is None
+    assert kept_apart(attrs["im0"], attrs["ir0"])
+
+
+def test_second_pass_merges_one_name_and_birth_date_at_two_addresses_unless_the_date_is_a_placeholder() -> None:
+    rows = [
+        *_filler(),
+        # a man who moved: the same name and birth date at two addresses
+        {"unique_id": "m1", "forename": "lee", "surname": "tayler", "dob": "1986-08-04", "postcode": "BD18 1LE", "address": "10 thornton street bradford"},
+        {"unique_id": "m2", "forename": "lee", "surname": "tayler", "dob": "1986-08-04", "postcode": "WF8 3AB", "address": "64 hill road wakefield"},
+        # a default date many records carry proves nothing
+        *({"unique_id": f"z{i}", "forename": f"other{i}", "surname": f"people{i}", "dob": "1900-01-01"} for i in range(12)),
+        {"unique_id": "q1", "forename": "imran", "surname": "qadir", "dob": "1900-01-01", "postcode": "BD7 1AA", "address": "1 lumb lane bradford"},
+        {"unique_id": "q2", "forename": "imran", "surname": "qadir", "dob": "1900-01-01", "postcode": "LS8 2BB", "address": "9 harehills road leeds"},
+        {"unique_id": "q3", "forename": "imran", "surname": "qadir", "dob": "1971-05-05", "postcode": "HD1 3CC", "address": "5 bay hall huddersfield"},
+    ]
+    # a merge threshold high enough that the model leaves both pairs in review
+    pairs = _engine_pairs(rows, Thresholds(merge=0.9999, review_low=0.01))
+    assert pairs[("m1", "m2")] == ("merge", "second pass: the same full name and the same full date of birth")
+    assert pairs.get(("q1", "q2"), ("none", ""))[0] != "merge"

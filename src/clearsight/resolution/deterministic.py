@@ -15,7 +15,9 @@
   that are neither the same name, nor variants of one name (Bill, William), nor a likely
   typo (Jaro-Winkler >= 0.9, or one edit apart; or, when either spelling is rare in the data,
   two edits apart with Jaro-Winkler >= 0.85: btian and biran are two slips for brian, while
-  Imran and Irfan, names that recur, stay two people), or that differ with the recorded genders
+  Imran and Irfan, names that recur, stay two people; and a spelling seen once that is a slip
+  from a forename recurring with the same surname is read as that forename, ``forename_fixed``,
+  so bria and btian beside brian are one name), or that differ with the recorded genders
   differing too (Michael and Michelle), are different people, unless something
   only one person has (an email address, or an identifier the model compares) agrees.
   Twins share a surname, a birth date, an address and often a landline, which a model that
@@ -103,7 +105,7 @@ def forename_conflict_sql(spec: ResolutionSpec, present: set[str], left: str = "
     rare = f"coalesce({left}.forename_rare OR {right}.forename_rare, false)" if "forename_rare" in present else "false"
     similar = (
         f"(list_has_any({left}.forename_groups, {right}.forename_groups) "
-        f"OR {_typo_sql(f'{left}.forename', f'{right}.forename', rare)} OR {_typo_sql(joined_l, joined_r)})"
+        f"OR {typo_sql(f'{left}.forename', f'{right}.forename', rare)} OR {typo_sql(joined_l, joined_r)})"
     )
     genders = f" OR coalesce({left}.gender <> {right}.gender, false)" if "gender" in present else ""
     return (
@@ -131,7 +133,7 @@ def rare_forename(count: int, total: int) -> bool:
     return count <= max(1, total // RARE_FORENAME_PER)
 
 
-def _typo_sql(a: str, b: str, rare: str = "false") -> str:
+def typo_sql(a: str, b: str, rare: str = "false") -> str:
     """SQL: two forenames a slip apart (see :func:`_likely_typo`); ``rare``: whether either spelling is rare."""
     return (
         f"(damerau_levenshtein({a}, {b}) <= 1 OR jaro_winkler_similarity({a}, {b}) >= {TWIN_TYPO_SIMILARITY} "
@@ -203,8 +205,22 @@ def forename_conflict(a: Mapping[str, str | None], b: Mapping[str, str | None]) 
         return False
     ga, gb = a.get("gender"), b.get("gender")
     rare = bool(a.get("forename_rare") or b.get("forename_rare"))
-    similar = are_variants(fa, fb) or _likely_typo(fa, fb, rare=rare) or _likely_typo(a.get("forename_joined") or fa, b.get("forename_joined") or fb)
+    similar = (
+        are_variants(fa, fb) or _likely_typo(fa, fb, rare=rare)
+        or _likely_typo(a.get("forename_joined") or fa, b.get("forename_joined") or fb)
+        or _fixed_agree(a, b)
+    )
     return (not similar or bool(ga and gb and ga != gb)) and not _personal_agrees(a, b)
+
+
+def _fixed_agree(a: Mapping[str, str | None], b: Mapping[str, str | None]) -> bool:
+    """Whether a rare spelling's recurring forename (``forename_fixed``, see the records table) makes two forenames one name."""
+    fixed_a, fixed_b = a.get("forename_fixed"), b.get("forename_fixed")
+    if not (fixed_a or fixed_b):
+        return False
+    names_a = {str(n) for n in (a.get("forename"), fixed_a) if n}
+    names_b = {str(n) for n in (b.get("forename"), fixed_b) if n}
+    return any(are_variants(x, y) for x in names_a for y in names_b)
 
 
 def _personal_agrees(a: Mapping[str, str | None], b: Mapping[str, str | None]) -> bool:
@@ -302,4 +318,5 @@ __all__ = [
     "strong_edges_sql",
     "twin_conflict",
     "twin_sql",
+    "typo_sql",
 ]

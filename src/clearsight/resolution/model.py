@@ -25,8 +25,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 from splink import DuckDBAPI, Linker
 
 from clearsight.errors import ResolutionError
@@ -38,6 +41,7 @@ from clearsight.resolution.deterministic import (
     rare_forename_sql,
     strong_edges_sql,
     twin_sql,
+    typo_sql,
 )
 from clearsight.resolution.nicknames import variant_rows
 from clearsight.resolution.settings import (
@@ -47,6 +51,10 @@ from clearsight.resolution.settings import (
     splink_settings,
     training_rules,
 )
+
+#: a birth date held by more than this many times the records of an average date is a
+#: placeholder (1 January, an unknown-date default), not evidence that two records are one person
+PLACEHOLDER_DATE_RATIO = 5
 
 #: what every stored explanation says about itself (DSR-2)
 ASSESSMENT_NOTE = "a model's assessment of how likely two records are one entity, not a fact"
@@ -167,13 +175,48 @@ class ResolutionEngine:
             self._exec("CREATE OR REPLACE TABLE nick (name VARCHAR, grp VARCHAR)")
             self.con.executemany("INSERT INTO nick VALUES (?, ?)", [list(r) for r in variant_rows()]).fetchall()
             self._exec(
-                "CREATE OR REPLACE TABLE records AS SELECT c.*, coalesce(g.groups, CASE WHEN c.forename IS NOT NULL "  # noqa: S608 - constant SQL
-                "THEN [c.forename] END) AS forename_groups, coalesce(g.groups[1], c.forename) AS forename_canon, "
-                f"{rare_forename_sql('c.forename')} AS forename_rare, "
-                "list_distinct(string_split(c.address, ' ')) AS address_tokens "
-                "FROM cleaned c LEFT JOIN (SELECT name, list(grp ORDER BY grp) AS groups FROM nick GROUP BY name) g "
-                "ON g.name = c.forename"
+                "CREATE OR REPLACE TEMP TABLE spelled AS SELECT c.*, "  # noqa: S608 - constant SQL
+                f"{rare_forename_sql('c.forename')} AS forename_rare FROM cleaned c"
             )
+            # a rare spelling a slip away from a recurring forename of the same surname is read
+            # as that forename too (btian sykes beside eighty records of brian sykes): its
+            # nickname groups join the record's, so the household and twin rules and the
+            # nickname level see brian, bria and btian as one name
+            self._exec(
+                "CREATE OR REPLACE TEMP TABLE forename_fix AS WITH n AS ("  # noqa: S608 - constant SQL
+                "SELECT surname, forename, count(*) AS n, bool_or(forename_rare) AS rare FROM spelled "
+                "WHERE forename IS NOT NULL AND surname IS NOT NULL GROUP BY 1, 2) "
+                "SELECT a.surname, a.forename, arg_max(b.forename, b.n) AS fixed FROM n a JOIN n b "
+                "ON a.surname = b.surname AND a.forename <> b.forename "
+                f"WHERE a.rare AND NOT b.rare AND b.n > a.n AND {typo_sql('a.forename', 'b.forename', 'true')} GROUP BY 1, 2"
+            )
+            self._exec(
+                "CREATE OR REPLACE TABLE records AS SELECT c.*, f.fixed AS forename_fixed, "
+                "CASE WHEN c.forename IS NOT NULL THEN list_distinct(coalesce(g.groups, [c.forename]) "
+                "|| coalesce(gf.groups, CASE WHEN f.fixed IS NOT NULL THEN [f.fixed] END, [])) END AS forename_groups, "
+                "coalesce(gf.groups[1], f.fixed, g.groups[1], c.forename) AS forename_canon, "
+                "list_distinct(string_split(c.address, ' ')) AS address_tokens "
+                "FROM spelled c LEFT JOIN forename_fix f ON f.surname = c.surname AND f.forename = c.forename "
+                "LEFT JOIN (SELECT name, list(grp ORDER BY grp) AS groups FROM nick GROUP BY name) g ON g.name = c.forename "
+                "LEFT JOIN (SELECT name, list(grp ORDER BY grp) AS groups FROM nick GROUP BY name) gf ON gf.name = f.fixed"
+            )
+            self._exec("DROP TABLE spelled")
+            self._exec("DROP TABLE forename_fix")
+            # the same for a surname: a spelling seen once, a slip from a surname that recurs
+            # with the same forename (craig jons beside craig jones), for the cluster pass
+            self._exec(
+                "CREATE OR REPLACE TEMP TABLE surname_fix AS WITH n AS ("  # noqa: S608 - constant SQL
+                f"SELECT forename_canon, surname, count(*) AS n, bool_or(rare) AS rare FROM (SELECT *, "
+                f"{rare_forename_sql('surname')} AS rare FROM records) WHERE forename_canon IS NOT NULL AND surname IS NOT NULL GROUP BY 1, 2) "
+                "SELECT a.forename_canon, a.surname, arg_max(b.surname, b.n) AS fixed FROM n a JOIN n b "
+                "ON a.forename_canon = b.forename_canon AND a.surname <> b.surname "
+                f"WHERE a.rare AND NOT b.rare AND b.n > a.n AND {typo_sql('a.surname', 'b.surname', 'true')} GROUP BY 1, 2"
+            )
+            self._exec(
+                "CREATE OR REPLACE TABLE records AS SELECT r.*, f.fixed AS surname_fixed FROM records r "
+                "LEFT JOIN surname_fix f ON f.forename_canon = r.forename_canon AND f.surname = r.surname"
+            )
+            self._exec("DROP TABLE surname_fix")
         else:
             self._exec("CREATE OR REPLACE TABLE records AS SELECT * FROM cleaned")
         self.con.unregister("raw_input")
@@ -230,13 +273,14 @@ class ResolutionEngine:
         self.con.register("wanted_attrs", pd.DataFrame({"id": pd.Series(list(ids), dtype=object)}))
         gender = "gender" if "gender" in self.present else "NULL::VARCHAR"
         rare = "forename_rare" if "forename_rare" in self.present else "NULL::BOOLEAN"
-        sql = f"SELECT {UNIQUE_ID}, forename, forename_joined, surname, dob, {gender}, {rare}{cols} FROM records WHERE forename IS NOT NULL AND surname IS NOT NULL AND {UNIQUE_ID} IN (SELECT CAST(id AS VARCHAR) FROM wanted_attrs)"  # noqa: S608 - constant SQL
+        fixed = "forename_fixed" if "forename_fixed" in self.present else "NULL::VARCHAR"
+        sql = f"SELECT {UNIQUE_ID}, forename, forename_joined, surname, dob, {gender}, {rare}, {fixed}{cols} FROM records WHERE forename IS NOT NULL AND surname IS NOT NULL AND {UNIQUE_ID} IN (SELECT CAST(id AS VARCHAR) FROM wanted_attrs)"  # noqa: S608 - constant SQL
         rows = self.con.execute(sql).fetchall()
         self.con.unregister("wanted_attrs")
         keys = ["email" if c == "email" else f"id:{c}" for c in extra]
         return {
             r[0]: {"forename": r[1], "forename_joined": r[2], "surname": r[3], "dob": r[4], "gender": r[5],
-                   "forename_rare": "rare" if r[6] else None, **dict(zip(keys, r[7:], strict=True))}
+                   "forename_rare": "rare" if r[6] else None, "forename_fixed": r[7], **dict(zip(keys, r[8:], strict=True))}
             for r in rows
         }
 
@@ -370,12 +414,27 @@ class ResolutionEngine:
         row = self.con.execute("SELECT count(*) FROM scored").fetchall()[0]
         return int(row[0]) if row else 0
 
-    def pairs(self, thresholds: Thresholds, *, model_version: str, new_ids: Sequence[str] | None = None) -> pd.DataFrame:
+    def pairs(
+        self,
+        thresholds: Thresholds,
+        *,
+        model_version: str,
+        new_ids: Sequence[str] | None = None,
+        clusters: Mapping[str, str] | None = None,
+    ) -> pd.DataFrame:
         """Pairs worth keeping, with their status: 'merge', 'review' or 'blocked'.
 
         Model pairs take their status from the thresholds; pairs sharing a strong identifier
         are merged without the model; a pair whose strong identifiers conflict, or that the
         twin rule separates, is blocked whatever its score.
+
+        Args:
+            thresholds: the merge threshold and review band.
+            model_version: written on every pair.
+            new_ids: score only pairs touching these records (an incremental run).
+            clusters: entity id -> canonical id of the clusters already stored (an
+                incremental run), for the pass that joins bare names to the one cluster
+                carrying their name (:meth:`_cluster_name_pass`).
 
         Returns:
             Columns left_id, right_id, match_weight, match_probability, explanation, method,
@@ -442,11 +501,13 @@ class ResolutionEngine:
         if new_ids is not None:
             self.con.unregister("new_ids2")
         if self.spec.name_pass and have_scored:
+            self._bare_name_check()
             self._name_pass()
+            self._cluster_name_pass(clusters or {}, new_ids, model_version)
         return self.con.execute("SELECT * FROM pairs ORDER BY left_id, right_id").fetchdf()
 
     def _name_pass(self) -> int:
-        """The second pass: merge review pairs whose name only one person in the data carries.
+        """The second pass: merge review pairs whose name only one person carries, or that share a full name and birth date.
 
         Records that carry little but a name (a stop and search, a crime or intelligence
         mention) score in the review band against a fuller record of the same name, however
@@ -456,14 +517,53 @@ class ResolutionEngine:
         with that name is consistent with one person: at most one full date of birth, one
         gender, one postcode (or address where there is none) and one phone number among them.
         Two people of one name differ on at least one of those as soon as either is recorded
-        with it, and then the pair stays in review. Uses the data only, never labels.
+        with it, and then the pair stays in review. A review pair whose records carry the
+        same full name and the same full date of birth is merged too: the model held it back
+        for a place or phone that disagrees, which a person who moved has. The date must not be
+        a placeholder (a date held by more than :data:`PLACEHOLDER_DATE_RATIO` times the
+        records of an average date). Uses the data only, never labels.
 
         Returns:
             How many pairs the pass merged.
         """
-        have = self.present
-        if not {"forename", "surname"} <= have:
+        if not {"forename", "surname"} <= self.present:
             return 0
+        only = _sql_str("second pass: the only person of this name in the data")
+        dated = _sql_str("second pass: the same full name and the same full date of birth")
+        same_date = (
+            f"l.dob = r.dob AND length(l.dob) = 10 AND l.dob IN (SELECT dob FROM date_counts WHERE n <= {PLACEHOLDER_DATE_RATIO} * mean)"  # noqa: S608 - a constant
+            if "dob" in self.present else "false"
+        )
+        dates = (
+            "SELECT dob, count(*) AS n, avg(count(*)) OVER () AS mean FROM records WHERE length(dob) = 10 GROUP BY dob"
+            if "dob" in self.present else "SELECT NULL::VARCHAR AS dob, 0 AS n, 0 AS mean"
+        )
+        sql = f"""
+        CREATE OR REPLACE TEMP TABLE name_pass AS
+        WITH names AS ({self._one_person_names_sql()}), date_counts AS ({dates})
+        SELECT p.left_id, p.right_id, CASE WHEN n.surname IS NOT NULL THEN {only} ELSE {dated} END AS note FROM pairs p
+        JOIN records l ON l.{UNIQUE_ID} = p.left_id JOIN records r ON r.{UNIQUE_ID} = p.right_id
+        LEFT JOIN names n ON n.forename_canon = l.forename_canon AND n.surname = l.surname
+        WHERE p.status = 'review' AND p.method = 'model' AND p.reason = ''
+          AND l.forename_canon = r.forename_canon AND l.surname = r.surname
+          AND (n.surname IS NOT NULL OR ({same_date}))
+        """  # noqa: S608 - spec constants only
+        self._exec(sql)
+        self._exec(
+            "UPDATE pairs SET status = 'merge', reason = n.note, "
+            "explanation = json_merge_patch(explanation, json_object('second_pass', n.note))::VARCHAR "
+            "FROM name_pass n WHERE pairs.left_id = n.left_id AND pairs.right_id = n.right_id"
+        )
+        row = self.con.execute("SELECT count(*) FROM name_pass").fetchall()[0]
+        return int(row[0]) if row else 0
+
+    def _one_person_names_sql(self) -> str:
+        """SQL selecting the full names (forename_canon, surname) every record of which is consistent with one person.
+
+        At most one full date of birth, one gender, one postcode (or address where there is
+        none) and one value of each phone, email and identifier among the records of the name.
+        """
+        have = self.present
         checks = []
         if "dob" in have:
             checks.append("count(DISTINCT dob) FILTER (WHERE length(dob) = 10) <= 1")
@@ -476,27 +576,138 @@ class ResolutionEngine:
             if col in have:
                 checks.append(f'count(DISTINCT "{col}") <= 1')
         one_person = " AND ".join(checks) or "true"
-        note = _sql_str("second pass: the only person of this name in the data")
-        sql = f"""
-        CREATE OR REPLACE TEMP TABLE name_pass AS
-        WITH names AS (
-            SELECT forename_canon, surname FROM records
-            WHERE forename_canon IS NOT NULL AND surname IS NOT NULL
-            GROUP BY 1, 2 HAVING {one_person}
+        return (
+            "SELECT forename_canon, surname FROM records WHERE forename_canon IS NOT NULL AND surname IS NOT NULL "  # noqa: S608 - spec constants only
+            f"GROUP BY 1, 2 HAVING {one_person}"
         )
+
+    def _bare_name_check(self) -> int:
+        """Send to review the merges on a bare name that more than one person in the data carries.
+
+        A pair on which nothing but the names (and perhaps the gender) can be compared, the
+        other details each missing on one side, is only as good as the name is rare among
+        people; term frequencies count records, not people, so a name several people carry
+        can still score above the merge threshold and bridge them (a stop and search with a
+        name and a birth date joining two people of that name who live apart). When the
+        records of the name are not consistent with one person (see
+        :meth:`_one_person_names_sql`), such a merge goes to review instead; the cluster pass
+        (:meth:`_cluster_name_pass`) still joins bare names to the one cluster of their name.
+
+        Returns:
+            How many merges went to review.
+        """
+        if not {"forename", "surname"} <= self.present:
+            return 0
+        cols = [c for c in ("dob", "postcode", "address", "phone", "email", *self.spec.strong_identifiers,
+                            *self.spec.model_identifiers) if c in self.present]
+        bare = " AND ".join(f'(l."{c}" IS NULL OR r."{c}" IS NULL)' for c in cols) or "true"
+        note = _sql_str("only the name agrees, and more than one person in the data carries it: a person decides")
+        sql = f"""
+        CREATE OR REPLACE TEMP TABLE bare_check AS
+        WITH names AS ({self._one_person_names_sql()})
         SELECT p.left_id, p.right_id FROM pairs p
         JOIN records l ON l.{UNIQUE_ID} = p.left_id JOIN records r ON r.{UNIQUE_ID} = p.right_id
-        JOIN names n ON n.forename_canon = l.forename_canon AND n.surname = l.surname
-        WHERE p.status = 'review' AND p.method = 'model' AND p.reason = ''
-          AND l.forename_canon = r.forename_canon AND l.surname = r.surname
+        LEFT JOIN names nl ON nl.forename_canon = l.forename_canon AND nl.surname = l.surname
+        LEFT JOIN names nr ON nr.forename_canon = r.forename_canon AND nr.surname = r.surname
+        WHERE p.status = 'merge' AND p.method = 'model' AND {bare} AND (nl.surname IS NULL OR nr.surname IS NULL)
         """  # noqa: S608 - spec constants only
         self._exec(sql)
         self._exec(
-            f"UPDATE pairs SET status = 'merge', reason = {note}, "  # noqa: S608 - constant SQL
-            f"explanation = json_merge_patch(explanation, json_object('second_pass', {note}))::VARCHAR "
-            "FROM name_pass n WHERE pairs.left_id = n.left_id AND pairs.right_id = n.right_id"
+            f"UPDATE pairs SET status = 'review', reason = {note} "  # noqa: S608 - constant SQL
+            "FROM bare_check b WHERE pairs.left_id = b.left_id AND pairs.right_id = b.right_id"
         )
-        row = self.con.execute("SELECT count(*) FROM name_pass").fetchall()[0]
+        row = self.con.execute("SELECT count(*) FROM bare_check").fetchall()[0]
+        return int(row[0]) if row else 0
+
+    def _detail_sql(self, alias: str) -> str:
+        """SQL: whether a record carries anything beyond its name and gender."""
+        cols = [c for c in ("dob", "postcode", "address", "phone", "email", *self.spec.strong_identifiers,
+                            *self.spec.model_identifiers) if c in self.present]
+        tests = [f'{alias}."{c}" IS NOT NULL' for c in cols]
+        return f"({' OR '.join(tests)})" if tests else "false"
+
+    def _cluster_name_pass(self, clusters: Mapping[str, str], new_ids: Sequence[str] | None, model_version: str) -> int:
+        """The cluster-level pass: a bare name joins the one cluster that holds every other record of that name.
+
+        A record with nothing but a name (and perhaps a gender) scores low against each
+        record of its person, however many there are: the model compares pairs, and a name
+        carried by a prolific person's many records looks common. The evidence is in the
+        clusters instead: when every record of a full name (forename or its nickname group,
+        and surname) that carries anything more (a birth date, a place, a phone, an
+        identifier) sits in one cluster, that cluster is the only person of this name the
+        data knows, and the bare records of the name join it, unless their recorded gender
+        is not one the cluster holds. Two clusters of one name (two people, or one the model
+        could not join) leave the bare names alone. The clusters are the connected components
+        of this run's merge pairs and of the ``clusters`` already stored; the clusterer still
+        enforces every rule on the result. Uses the data only, never labels.
+
+        Returns:
+            How many pairs the pass merged.
+        """
+        if not {"forename", "surname"} <= self.present:
+            return 0
+        merged = self.con.execute("SELECT left_id, right_id FROM pairs WHERE status = 'merge'").fetchall()
+        edges = [*merged, *((e, c) for e, c in clusters.items() if e != c)]
+        if not edges:
+            return 0
+        left = np.array([a for a, _ in edges], dtype=object)
+        right = np.array([b for _, b in edges], dtype=object)
+        nodes, inverse = np.unique(np.concatenate([left, right]), return_inverse=True)
+        n = len(edges)
+        graph = coo_matrix((np.ones(n, dtype=np.int8), (inverse[:n], inverse[n:])), shape=(len(nodes), len(nodes)))
+        _, labels = connected_components(graph, directed=False)
+        self.con.register("components", pd.DataFrame({"id": nodes.astype(str), "comp": labels.astype(np.int64)}))
+        gender = "r.gender" if "gender" in self.present else "NULL::VARCHAR"
+        surname = "coalesce(r.surname_fixed, r.surname)" if "surname_fixed" in self.present else "r.surname"
+        note = _sql_str("cluster pass: the one cluster holding every other record of this name")
+        touching = ""
+        if new_ids is not None:
+            self.con.register("new_ids3", pd.DataFrame({"id": list(new_ids)}))
+            touching = (" AND (j.bare_id IN (SELECT CAST(id AS VARCHAR) FROM new_ids3) "
+                        "OR j.member_id IN (SELECT CAST(id AS VARCHAR) FROM new_ids3))")
+        sql = f"""
+        CREATE OR REPLACE TEMP TABLE cluster_pass AS
+        WITH named AS (
+            SELECT r.{UNIQUE_ID} AS id, r.forename_canon AS fc, {surname} AS sn, {gender} AS gender,
+                   coalesce(CAST(c.comp AS VARCHAR), 'r:' || r.{UNIQUE_ID}) AS comp, {self._detail_sql("r")} AS detailed
+            FROM records r LEFT JOIN components c ON c.id = r.{UNIQUE_ID}
+            WHERE r.forename_canon IS NOT NULL AND r.surname IS NOT NULL
+        ),
+        owner AS (
+            SELECT fc, sn, min(comp) AS comp, min(id) AS member_id FROM named WHERE detailed
+            GROUP BY fc, sn HAVING count(DISTINCT comp) = 1
+        ),
+        comp_genders AS (
+            SELECT n.comp, list(DISTINCT r.gender) FILTER (WHERE r.gender IS NOT NULL) AS genders
+            FROM (SELECT DISTINCT comp FROM owner) n JOIN (
+                SELECT coalesce(CAST(c.comp AS VARCHAR), 'r:' || r.{UNIQUE_ID}) AS comp, {gender} AS gender
+                FROM records r LEFT JOIN components c ON c.id = r.{UNIQUE_ID}) r ON r.comp = n.comp
+            GROUP BY n.comp
+        ),
+        joins AS (
+            SELECT b.id AS bare_id, o.member_id
+            FROM named b JOIN owner o ON o.fc = b.fc AND o.sn = b.sn AND b.comp <> o.comp
+            JOIN comp_genders g ON g.comp = o.comp
+            WHERE NOT b.detailed AND (b.gender IS NULL OR len(g.genders) = 0 OR list_contains(g.genders, b.gender))
+        )
+        SELECT least(j.bare_id, j.member_id) AS left_id, greatest(j.bare_id, j.member_id) AS right_id
+        FROM joins j ANTI JOIN pairs p ON p.left_id = least(j.bare_id, j.member_id)
+            AND p.right_id = greatest(j.bare_id, j.member_id) AND p.status IN ('merge', 'blocked')
+        WHERE true{touching}
+        """  # noqa: S608 - spec constants only
+        self._exec(sql)
+        self.con.unregister("components")
+        if new_ids is not None:
+            self.con.unregister("new_ids3")
+        self._exec("DELETE FROM pairs USING cluster_pass c WHERE pairs.left_id = c.left_id AND pairs.right_id = c.right_id")
+        self._exec(
+            f"INSERT INTO pairs SELECT c.left_id, c.right_id, coalesce(s.match_weight, 0.0), 1.0, "  # noqa: S608 - constant SQL
+            f"json_object('kind', 'rule', 'rule', {note}, 'model', CASE WHEN s.explanation IS NOT NULL THEN json(s.explanation) END, "
+            f"'model_probability', s.match_probability)::VARCHAR, 'deterministic', 'merge', {note}, "
+            "? FROM cluster_pass c LEFT JOIN scored s ON s.left_id = c.left_id AND s.right_id = c.right_id",
+            [model_version],
+        )
+        row = self.con.execute("SELECT count(*) FROM cluster_pass").fetchall()[0]
         return int(row[0]) if row else 0
 
     def _exec(self, sql: str, params: Any = None) -> None:

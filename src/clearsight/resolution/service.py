@@ -304,7 +304,11 @@ def resolve(
             elif spec.model and use_incremental and stored is not None:
                 version = stored.version
             progress("applying rules", 0.7)
-            scored = engine.pairs(th, model_version=version, new_ids=new_ids) if engine.count else pd.DataFrame()
+            old = op.run(rs.clusters, schema=schema)
+            # an incremental run's pairs touch only new records: the clusters already stored
+            # tell the cluster pass which names one cluster holds
+            known = {e: row.canonical_id for e, row in old.items()} if new_ids is not None else None
+            scored = engine.pairs(th, model_version=version, new_ids=new_ids, clusters=known) if engine.count else pd.DataFrame()
             pair_rows = _pair_rows(schema, scored, rules=_rules_version(spec), version=version, at=started)
             progress("storing pairs", 0.8)
             op.write(rs.replace_pairs, visible=op.visibility, schema=schema, rows=pair_rows, entity_ids=new_ids)
@@ -318,7 +322,6 @@ def resolve(
             nodes = sorted({n for e in edges for n in (e.left_id, e.right_id)} | {n for j in judgements for n in (j.left_id, j.right_id)})
             identifiers = engine.identifiers(nodes) if spec.strong_identifiers else {}
             attributes = engine.attributes(nodes)
-            old = op.run(rs.clusters, schema=schema)
             new = cluster_records(
                 edges, _live_rules(judgements), blocked=blocked, identifiers=identifiers, attributes=attributes,
                 apart=kept_apart if spec.twin_rule else None,

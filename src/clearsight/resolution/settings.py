@@ -34,6 +34,15 @@ Design choices for Person (measured, see ``benchmarks/bench_resolution_accuracy.
 * A second pass merges review pairs whose full name only one person in the data carries
   (:attr:`ResolutionSpec.name_pass`): records with little but a name (stop and search,
   crime and intelligence mentions) otherwise stay in review however rare the name.
+  With it come two checks at the level of clusters rather than pairs: a merge on nothing
+  but a name (every other detail missing on one side) goes to review when several people
+  carry the name, and a record with nothing but a name joins the one cluster that holds
+  every other record of its name (see ``ResolutionEngine.pairs``; docs/resolution.md).
+* A forename spelling seen once, a slip away from a forename that recurs with the same
+  surname (btian beside brian sykes), is read as that forename too: its nickname groups are
+  the record's, so the nickname level and the household and twin rules see one name.
+* Blocking also pairs records with the same birth date and surname initial, and the same
+  forename and postcode, so that a slip in each name still brings a pair to the model.
 """
 
 from __future__ import annotations
@@ -463,6 +472,9 @@ def _blocking_rules(spec: ResolutionSpec, present: set[str]) -> list[str]:
         (("forename", "surname"), 'l."forename_canon" = r."forename_canon" AND l."surname" = r."surname"'),
         (("address", "forename"), 'l."address" = r."address" AND left(l."forename", 1) = left(r."forename", 1)'),
         (("postcode", "surname"), 'l."postcode" = r."postcode" AND l."surname" = r."surname"'),
+        # a slip in each name: the birth date with the surname's initial, the forename with the postcode
+        (("dob", "surname"), 'l."dob" = r."dob" AND left(l."surname", 1) = left(r."surname", 1)'),
+        (("forename", "postcode"), 'l."forename" = r."forename" AND l."postcode" = r."postcode"'),
         (("phone",), 'l."phone" = r."phone"'),
         (("email",), 'l."email" = r."email"'),
     ]
