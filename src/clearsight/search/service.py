@@ -155,6 +155,8 @@ def _ensure_fresh(op: Operation) -> dict[str, Any]:
         return {"refreshed": "full", "entities": report.entities}
     if state.get("version") == version:
         return {"refreshed": "no"}
+    # canonical entities whose cluster rows moved get their cluster pairs re-derived
+    regrouped = op.write(si.refresh_clusters)
     current = op.write(si.statements_high_water)
     changed = []
     if current > state.get("high_water", ""):
@@ -165,7 +167,7 @@ def _ensure_fresh(op: Operation) -> dict[str, Any]:
         report = op.write(si.refresh, derive=k.derive, entity_ids=changed)
         return {"refreshed": "incremental", "entities": report.entities}
     op.write(si.mark_version, version=version)
-    return {"refreshed": "no"}
+    return {"refreshed": "clusters" if regrouped else "no"}
 
 
 # -- reading the query -------------------------------------------------------------------------
@@ -211,6 +213,24 @@ def _finders(readings: dict[tuple[str, str], tuple[float, str]]) -> list[tuple[s
     )
 
 
+def _seekers(readings: dict[tuple[str, str], tuple[float, str]]) -> list[tuple[str, str]]:
+    """A word's readings as phonetic codes and initials (what the pair index holds).
+
+    An entity carrying a spelling carries its code too, so the codes find every entity
+    the readings do; empty when some spelling has no code (the word is not paired).
+    """
+    out: set[tuple[str, str]] = set()
+    for kind, key in readings:
+        if kind == "name":
+            code = k.phonetic(key)
+            if not code:
+                return []
+            out.add(("phonetic", code))
+        else:
+            out.add((kind, key))
+    return sorted(out)
+
+
 def _name_channel(
     op: Operation, tokens: list[str], hits: dict[str, _Hit], schema: list[str] | None, source: list[str] | None
 ) -> None:
@@ -225,7 +245,7 @@ def _name_channel(
                 best[(kind, key)] = (weight, match)
         readings.append(best)
     rows = op.run(si.name_hits, words=[sorted(r) for r in readings], narrow=[_finders(r) for r in readings],
-                  schema=schema, source=source)
+                  seek=[_seekers(r) for r in readings], schema=schema, source=source)
     # per canonical: per word -> (weight, prop, match)
     found: dict[str, dict[int, tuple[float, str, str]]] = defaultdict(dict)
     schemas: dict[str, str] = {}
