@@ -141,3 +141,37 @@ def test_cli_search_two_words(tmp_path: Path) -> None:
     doc = json.loads(out.stdout)
     assert doc["total"] == 3 and {h["id"] for h in doc["hits"]} == {ANNA.id, ANNE.id, ADAM.id}
     assert all(h["reasons"] for h in doc["hits"])
+
+
+def _migrate_to(ws: Workspace, revision: str, *, down: bool = False) -> None:
+    from importlib import resources
+
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("clearsight.store") / "migrations"))
+    with ws.store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        (command.downgrade if down else command.upgrade)(cfg, revision)
+
+
+def test_upgrading_a_built_store_fills_the_pairs_from_its_index(workspace: Workspace) -> None:
+    seed(workspace.store, PEOPLE)
+    cluster(workspace, BEN.id, BEN.id, ZOE.id)
+    cluster(workspace, ADAM.id, ADAM.id)
+    assert ids(workspace, "Ben Zoe") == [BEN.id]  # builds the index, pairs included
+
+    def pairs() -> tuple[set[tuple[str, ...]], set[tuple[str, ...]]]:
+        with workspace.store.begin() as conn:
+            own = {tuple(r) for r in conn.execute(select(t.search_pairs))}
+            shared = {tuple(r) for r in conn.execute(select(t.search_cluster_pairs))}
+        return own, shared
+
+    built = pairs()
+    assert built[0] and built[1]
+    _migrate_to(workspace, "0007_merge", down=True)
+    _migrate_to(workspace, "heads")
+    assert pairs() == built
+    res = search(workspace.governance, make_context(), "Ben Zoe")
+    assert [h.id for h in res.hits] == [BEN.id] and res.index["refreshed"] == "no"
