@@ -190,6 +190,7 @@ def main() -> None:
                         "by default a temporary folder is used and removed at the end.")
     parser.add_argument("--reuse", default="", help="Time the queries again on a store kept with --keep "
                         "(no generation; the index is rebuilt only when a migration asks for it; the graph is built afresh).")
+    parser.add_argument("--search-only", action="store_true", help="Time the searches only (no graph figures).")
     args = parser.parse_args()
     if args.keep and args.reuse:
         parser.error("give --keep or --reuse, not both")
@@ -279,6 +280,9 @@ def main() -> None:
         part = cpu[n::len(QUERY_SHAPES)]
         put(f"search_{shape}_cpu_p50_p95_ms", f"{statistics.median(part):.1f} / {pct(part, 0.95):.1f}")
 
+    if args.search_only:
+        ws.close()
+        return
     graph_dir = Path(tempfile.mkdtemp(prefix="cs-bench-graph-"))
     cache = GraphCache(graph_dir)
     people = data["people"]

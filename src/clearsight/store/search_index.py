@@ -600,6 +600,19 @@ def _paired(seek: Sequence[Sequence[tuple[str, str]]]) -> tuple[Any, list[int]] 
     return own.union(shared), rest
 
 
+@dataclass(frozen=True)
+class NameHit:
+    """A (kind, key) that visible index rows of a canonical entity carry, via one source."""
+
+    canonical_id: str
+    schema: str
+    source: str
+    kind: str
+    key: str
+    #: the first property by name that carries it
+    prop: str
+
+
 def name_hits(
     conn: Connection,
     *,
@@ -609,8 +622,13 @@ def name_hits(
     seek: Sequence[Sequence[tuple[str, str]]] | None = None,
     schema: Sequence[str] | None = None,
     source: Sequence[str] | None = None,
-) -> list[KeyHit]:
-    """Visible index rows for a query of several words, each read as any of its (kind, key) pairs.
+) -> list[NameHit]:
+    """The (kind, key) pairs of a name query's words that visible index rows of each candidate carry.
+
+    ``words`` holds for each word the (kind, key) pairs it is read as. One row comes back
+    per (canonical entity, source, kind, key) with the first property by name that
+    carries it, so the caller gets a few rows per hit however many names and members
+    the hit has.
 
     ``narrow``, if given, holds for each word the pairs that find its candidates: fewer
     pairs that every entity carrying one of the word's pairs also carries (a phonetic code
@@ -656,13 +674,23 @@ def name_hits(
         )
     # the keys of the few entities left, read by entity (one index range each)
     members = select(ents.c.id).distinct().cte("members").prefix_with("MATERIALIZED")
+    e = t.entities
+    canon = _canonical()
     pairs = sorted({p for w in words for p in w})
     q = (
-        _entity_filters(_hit_query(visible), schema, source)
-        .where(k.c.entity_id.in_(select(members.c.id)))
-        .where(tuple_(k.c.kind, k.c.key).in_(pairs))
+        _entity_filters(
+            select(canon, e.c.schema, e.c.source, k.c.kind, k.c.key, func.min(k.c.prop))
+            .select_from(k.join(e, e.c.id == k.c.entity_id).outerjoin(t.clusters, t.clusters.c.entity_id == k.c.entity_id))
+            .where(k.c.marking_id.in_(_marks(visible)))
+            .where(e.c.marking_id.in_(_marks(visible)), state_in(e.c.state, visible.states))
+            .where(k.c.entity_id.in_(select(members.c.id)))
+            .where(tuple_(k.c.kind, k.c.key).in_(pairs)),
+            schema,
+            source,
+        )
+        .group_by(canon, e.c.schema, e.c.source, k.c.kind, k.c.key)
     )
-    return [KeyHit(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in conn.execute(q)]
+    return [NameHit(r[0], r[1], r[2], r[3], r[4], r[5]) for r in conn.execute(q)]
 
 
 def keys_of(
@@ -856,6 +884,7 @@ __all__ = [
     "KeyHit",
     "Member",
     "MemberValue",
+    "NameHit",
     "RefreshReport",
     "TextHit",
     "canonical_map",
