@@ -324,10 +324,16 @@ def _apply_filters(
     return out
 
 
-def _marking_of(op: Operation, members: Sequence[Any]) -> Marking:
-    """The highest marking of a hit's visible member records (ACC-4)."""
-    marks = [op.marking(m.marking_id) for m in members]
-    return combine(marks) if marks else Marking()
+def _marking_of(op: Operation, members: Sequence[Any], known: dict[tuple[str, ...], Marking]) -> Marking:
+    """The highest marking of a hit's visible member records (ACC-4).
+
+    ``known`` holds the markings already combined in this search, by the set of marking
+    ids (a page of hits mostly shares a handful).
+    """
+    ids = tuple(sorted({m.marking_id for m in members}))
+    if ids not in known:
+        known[ids] = combine(op.marking(i) for i in ids) if ids else Marking()
+    return known[ids]
 
 
 def search(
@@ -390,6 +396,7 @@ def search(
         facets = {name: dict(sorted(v.items())) for name, v in facets.items()}
         page: list[SearchHit] = []
         hit_marks: dict[str, Marking] = {}
+        combined: dict[tuple[str, ...], Marking] = {}
         for cid in page_ids:
             hit = hits[cid]
             reasons = sorted(hit.reasons.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -405,7 +412,7 @@ def search(
                     ),
                     members=tuple(m.entity_id for m in members.get(cid, [])),
                     sources=tuple(sorted({m.source for m in members.get(cid, [])})),
-                    marking=hit_marks.setdefault(cid, _marking_of(op, members.get(cid, []))).label(),
+                    marking=hit_marks.setdefault(cid, _marking_of(op, members.get(cid, []), combined)).label(),
                 )
             )
         op.record(page_ids)
@@ -421,7 +428,7 @@ def search(
             },
             index=index["refreshed"],
         )
-    page_marking = combine(hit_marks.values()) if hit_marks else Marking()
+    page_marking = combine(set(hit_marks.values())) if hit_marks else Marking()
     return SearchResults(query=query, total=len(ranked), hits=tuple(page), facets=facets, index=index,
                          marking=page_marking.label())
 

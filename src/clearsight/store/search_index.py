@@ -413,8 +413,13 @@ def refresh_clusters(conn: Connection) -> int:
     if not current or current <= seen:
         return 0
     c = t.clusters
-    q = select(c.c.canonical_id).where(c.c.updated_at >= seen).distinct() if seen else select(c.c.canonical_id).distinct()
-    canonicals = sorted(r[0] for r in conn.execute(q))
+    moved = select(c.c.canonical_id).where(c.c.updated_at >= seen).distinct()
+    # the moved canonical entities lose their pairs (one statement, however many moved) ...
+    cp = t.search_cluster_pairs
+    conn.execute(delete(cp).where(cp.c.canonical_id.in_(moved)))
+    # ... and those with more than one member get them again
+    multi = select(c.c.canonical_id).where(c.c.canonical_id.in_(moved)).group_by(c.c.canonical_id).having(func.count() > 1)
+    canonicals = sorted(r[0] for r in conn.execute(multi))
     _write_cluster_pairs(conn, canonicals)
     _set_state(conn, {"clusters_high_water": current})
     return len(canonicals)
