@@ -250,17 +250,19 @@ def _name_channel(
     found: dict[str, dict[int, tuple[float, str, str]]] = defaultdict(dict)
     schemas: dict[str, str] = {}
     sources: dict[str, set[str]] = defaultdict(set)
+    # (kind, key) -> the words it is a reading of, with its (weight, match) for each
+    meets: dict[tuple[str, str], list[tuple[int, float, str]]] = defaultdict(list)
+    for n, best in enumerate(readings):
+        for pair, (weight, match) in best.items():
+            meets[pair].append((n, weight, match))
     for r in rows:
-        pair = (r.kind, r.key)
-        for n, best in enumerate(readings):
-            got = best.get(pair)
-            if got is None:
-                continue
-            current = found[r.canonical_id].get(n)
-            if current is None or got[0] > current[0] or (got[0] == current[0] and r.prop < current[1]):
-                found[r.canonical_id][n] = (got[0], r.prop, got[1])
-            schemas[r.canonical_id] = r.schema
-            sources[r.canonical_id].add(r.source)
+        per_word = found[r.canonical_id]
+        for n, weight, match in meets.get((r.kind, r.key), ()):
+            current = per_word.get(n)
+            if current is None or weight > current[0] or (weight == current[0] and r.prop < current[1]):
+                per_word[n] = (weight, r.prop, match)
+        schemas[r.canonical_id] = r.schema
+        sources[r.canonical_id].add(r.source)
     for canonical, per_word in found.items():
         if len(per_word) < len(tokens):
             continue

@@ -29,7 +29,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Connection,
@@ -605,9 +605,11 @@ def _paired(seek: Sequence[Sequence[tuple[str, str]]]) -> tuple[Any, list[int]] 
     return own.union(shared), rest
 
 
-@dataclass(frozen=True)
-class NameHit:
-    """A (kind, key) that visible index rows of a canonical entity carry, via one source."""
+class NameHit(NamedTuple):
+    """A (kind, key) that visible index rows of a canonical entity carry, via one source.
+
+    A named tuple: a common name gives thousands of these per search.
+    """
 
     canonical_id: str
     schema: str
@@ -644,10 +646,11 @@ def name_hits(
 
     Only rows of canonical entities that carry some pair of every word come back (the
     AND is taken in the database, over canonical entities, so each word may match a
-    different member). The rarest words give the candidates (index ranges, intersected);
-    each much commoner word, such as an initial, keeps the candidates with a member
-    carrying one of its pairs, by index seeks on (kind, key, entity), so it is never read
-    in full. The caller still checks that every word matched a visible row.
+    different member). Two words that can be paired give the candidates from the pair
+    tables; otherwise the rarest words give them (index ranges, intersected). Each other
+    word, such as an initial, keeps the candidates with a member carrying one of its
+    pairs, by index seeks on (kind, key, entity), so it is never read in full. The caller
+    still checks that every word matched a visible row.
     """
     if not words or any(not w for w in words):
         return []
@@ -695,7 +698,7 @@ def name_hits(
         )
         .group_by(canon, e.c.schema, e.c.source, k.c.kind, k.c.key)
     )
-    return [NameHit(r[0], r[1], r[2], r[3], r[4], r[5]) for r in conn.execute(q)]
+    return [NameHit._make(r) for r in conn.execute(q)]
 
 
 def keys_of(
