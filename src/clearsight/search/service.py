@@ -155,6 +155,8 @@ def _ensure_fresh(op: Operation) -> dict[str, Any]:
         return {"refreshed": "full", "entities": report.entities}
     if state.get("version") == version:
         return {"refreshed": "no"}
+    # canonical entities whose cluster rows moved get their cluster pairs re-derived
+    regrouped = op.write(si.refresh_clusters)
     current = op.write(si.statements_high_water)
     changed = []
     if current > state.get("high_water", ""):
@@ -165,7 +167,7 @@ def _ensure_fresh(op: Operation) -> dict[str, Any]:
         report = op.write(si.refresh, derive=k.derive, entity_ids=changed)
         return {"refreshed": "incremental", "entities": report.entities}
     op.write(si.mark_version, version=version)
-    return {"refreshed": "no"}
+    return {"refreshed": "clusters" if regrouped else "no"}
 
 
 # -- reading the query -------------------------------------------------------------------------
@@ -211,6 +213,24 @@ def _finders(readings: dict[tuple[str, str], tuple[float, str]]) -> list[tuple[s
     )
 
 
+def _seekers(readings: dict[tuple[str, str], tuple[float, str]]) -> list[tuple[str, str]]:
+    """A word's readings as phonetic codes and initials (what the pair index holds).
+
+    An entity carrying a spelling carries its code too, so the codes find every entity
+    the readings do; empty when some spelling has no code (the word is not paired).
+    """
+    out: set[tuple[str, str]] = set()
+    for kind, key in readings:
+        if kind == "name":
+            code = k.phonetic(key)
+            if not code:
+                return []
+            out.add(("phonetic", code))
+        else:
+            out.add((kind, key))
+    return sorted(out)
+
+
 def _name_channel(
     op: Operation, tokens: list[str], hits: dict[str, _Hit], schema: list[str] | None, source: list[str] | None
 ) -> None:
@@ -225,22 +245,24 @@ def _name_channel(
                 best[(kind, key)] = (weight, match)
         readings.append(best)
     rows = op.run(si.name_hits, words=[sorted(r) for r in readings], narrow=[_finders(r) for r in readings],
-                  schema=schema, source=source)
+                  seek=[_seekers(r) for r in readings], schema=schema, source=source)
     # per canonical: per word -> (weight, prop, match)
     found: dict[str, dict[int, tuple[float, str, str]]] = defaultdict(dict)
     schemas: dict[str, str] = {}
     sources: dict[str, set[str]] = defaultdict(set)
+    # (kind, key) -> the words it is a reading of, with its (weight, match) for each
+    meets: dict[tuple[str, str], list[tuple[int, float, str]]] = defaultdict(list)
+    for n, best in enumerate(readings):
+        for pair, (weight, match) in best.items():
+            meets[pair].append((n, weight, match))
     for r in rows:
-        pair = (r.kind, r.key)
-        for n, best in enumerate(readings):
-            got = best.get(pair)
-            if got is None:
-                continue
-            current = found[r.canonical_id].get(n)
-            if current is None or got[0] > current[0] or (got[0] == current[0] and r.prop < current[1]):
-                found[r.canonical_id][n] = (got[0], r.prop, got[1])
-            schemas[r.canonical_id] = r.schema
-            sources[r.canonical_id].add(r.source)
+        per_word = found[r.canonical_id]
+        for n, weight, match in meets.get((r.kind, r.key), ()):
+            current = per_word.get(n)
+            if current is None or weight > current[0] or (weight == current[0] and r.prop < current[1]):
+                per_word[n] = (weight, r.prop, match)
+        schemas[r.canonical_id] = r.schema
+        sources[r.canonical_id].add(r.source)
     for canonical, per_word in found.items():
         if len(per_word) < len(tokens):
             continue
@@ -304,10 +326,16 @@ def _apply_filters(
     return out
 
 
-def _marking_of(op: Operation, members: Sequence[Any]) -> Marking:
-    """The highest marking of a hit's visible member records (ACC-4)."""
-    marks = [op.marking(m.marking_id) for m in members]
-    return combine(marks) if marks else Marking()
+def _marking_of(op: Operation, members: Sequence[Any], known: dict[tuple[str, ...], Marking]) -> Marking:
+    """The highest marking of a hit's visible member records (ACC-4).
+
+    ``known`` holds the markings already combined in this search, by the set of marking
+    ids (a page of hits mostly shares a handful).
+    """
+    ids = tuple(sorted({m.marking_id for m in members}))
+    if ids not in known:
+        known[ids] = combine(op.marking(i) for i in ids) if ids else Marking()
+    return known[ids]
 
 
 def search(
@@ -370,6 +398,7 @@ def search(
         facets = {name: dict(sorted(v.items())) for name, v in facets.items()}
         page: list[SearchHit] = []
         hit_marks: dict[str, Marking] = {}
+        combined: dict[tuple[str, ...], Marking] = {}
         for cid in page_ids:
             hit = hits[cid]
             reasons = sorted(hit.reasons.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -385,7 +414,7 @@ def search(
                     ),
                     members=tuple(m.entity_id for m in members.get(cid, [])),
                     sources=tuple(sorted({m.source for m in members.get(cid, [])})),
-                    marking=hit_marks.setdefault(cid, _marking_of(op, members.get(cid, []))).label(),
+                    marking=hit_marks.setdefault(cid, _marking_of(op, members.get(cid, []), combined)).label(),
                 )
             )
         op.record(page_ids)
@@ -401,7 +430,7 @@ def search(
             },
             index=index["refreshed"],
         )
-    page_marking = combine(hit_marks.values()) if hit_marks else Marking()
+    page_marking = combine(set(hit_marks.values())) if hit_marks else Marking()
     return SearchResults(query=query, total=len(ranked), hits=tuple(page), facets=facets, index=index,
                          marking=page_marking.label())
 

@@ -7,6 +7,11 @@ The index is derived from current statements and holds no fact that is not in th
   ``district`` (postcode outward code), ``lsoa`` or ``date``. Each row keeps the marking
   of the statement it came from, so a lookup sees only what the viewer may see.
 - ``search_text``: folded free text (FTS5 on SQLite, ``tsvector`` + GIN on PostgreSQL).
+- ``search_pairs``: every unordered pair of an entity's phonetic codes and initials
+  (``p:SM0``, ``i:j``), and ``search_cluster_pairs`` the same over the members of each
+  canonical entity with more than one member: a name query of two or more words finds
+  its candidates with one seek on a pair of its words instead of intersecting two long
+  posting lists. They hold no marking and only narrow; hits are read from ``search_keys``.
 - ``search_vocab`` and ``search_vocab_deletions``: the distinct name tokens, for fuzzy
   candidates (pg_trgm similarity on PostgreSQL, single-deletion keys on SQLite). They say
   only which spellings exist; every candidate is then looked up through ``search_keys``
@@ -20,9 +25,11 @@ filter both the index row's marking and its entity's marking and state.
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from itertools import combinations
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Connection,
@@ -211,6 +218,7 @@ def pending(conn: Connection) -> list[str]:
 def _delete_entities(conn: Connection, entity_ids: Sequence[str]) -> None:
     for chunk in _chunks(list(entity_ids)):
         conn.execute(delete(t.search_keys).where(t.search_keys.c.entity_id.in_(chunk)))
+        conn.execute(delete(t.search_pairs).where(t.search_pairs.c.entity_id.in_(chunk)))
         conn.execute(
             text("DELETE FROM search_text WHERE entity_id IN :ids").bindparams(bindparam("ids", expanding=True)),
             {"ids": list(chunk)},
@@ -219,6 +227,8 @@ def _delete_entities(conn: Connection, entity_ids: Sequence[str]) -> None:
 
 def _clear(conn: Connection) -> None:
     conn.execute(delete(t.search_keys))
+    conn.execute(delete(t.search_pairs))
+    conn.execute(delete(t.search_cluster_pairs))
     conn.execute(text("DELETE FROM search_text"))
     conn.execute(delete(t.search_vocab_deletions))
     conn.execute(delete(t.search_vocab))
@@ -238,8 +248,29 @@ def _insert_many(conn: Connection, sql: str, rows: Sequence[tuple[str, ...]]) ->
         conn.exec_driver_sql(sql.replace("?", "%s") if conn.dialect.name == "postgresql" else sql, list(rows))
 
 
-def _write(conn: Connection, keys: list[tuple[str, ...]], texts: list[tuple[str, ...]], terms: set[str]) -> None:
+#: key kinds that take part in pairs, and their prefix in ``search_pairs``
+PAIR_KINDS = {"phonetic": "p", "initial": "i"}
+
+
+def pair_key(kind: str, key: str) -> str:
+    """How a (phonetic or initial) key is written in the pair tables: ``p:SM0``, ``i:j``."""
+    return f"{PAIR_KINDS[kind]}:{key}"
+
+
+def _pairs_of(keys: Iterable[str]) -> list[tuple[str, str]]:
+    """Every unordered pair of distinct keys, each as (smaller, larger)."""
+    return list(combinations(sorted(set(keys)), 2))
+
+
+def _write(
+    conn: Connection,
+    keys: list[tuple[str, ...]],
+    texts: list[tuple[str, ...]],
+    terms: set[str],
+    pairs: Sequence[tuple[str, str, str]] = (),
+) -> None:
     _insert_many(conn, "INSERT INTO search_keys (entity_id, prop, kind, key, marking_id) VALUES (?, ?, ?, ?, ?)", keys)
+    _insert_many(conn, "INSERT INTO search_pairs (a, b, entity_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", pairs)
     _insert_many(conn, "INSERT INTO search_text (entity_id, prop, marking_id, body) VALUES (?, ?, ?, ?)", texts)
     if terms:
         ordered = sorted(terms)
@@ -281,13 +312,20 @@ def refresh(conn: Connection, *, derive: Derive, entity_ids: Sequence[str] | Non
         _delete_entities(conn, entity_ids)
         for chunk in _chunks(entity_ids):
             conn.execute(delete(t.search_pending).where(t.search_pending.c.entity_id.in_(chunk)))
+    clusters_high_water = _clusters_high_water(conn)
     keys: list[tuple[str, ...]] = []
     texts: list[tuple[str, ...]] = []
     terms: set[str] = set()
+    pairs: list[tuple[str, str, str]] = []
     seen: set[str] = set()
     n_keys = n_texts = 0
     cache: dict[tuple[str, str, str], Derived] = {}
+    # the statements come entity by entity: an entity's pair keys are complete when the next starts
+    current, paired = "", set[str]()
     for entity_id, schema, prop, value, marking_id in _statement_rows(conn, entity_ids):
+        if entity_id != current:
+            pairs.extend((a, b, current) for a, b in _pairs_of(paired))
+            current, paired = entity_id, set()
         seen.add(entity_id)
         ck = (schema, prop, value)
         got = cache.get(ck)
@@ -297,22 +335,94 @@ def refresh(conn: Connection, *, derive: Derive, entity_ids: Sequence[str] | Non
                 cache[ck] = got
         for kind, key in dict.fromkeys(got.keys):
             keys.append((entity_id, prop, kind, key, marking_id))
+            if kind in PAIR_KINDS:
+                paired.add(pair_key(kind, key))
         for body in got.texts:
             texts.append((entity_id, prop, marking_id, body))
         terms.update(got.terms)
         if len(keys) + len(texts) >= _BATCH:
             n_keys += len(keys)
             n_texts += len(texts)
-            _write(conn, keys, texts, terms)
-            keys, texts, terms = [], [], set()
+            _write(conn, keys, texts, terms, pairs)
+            keys, texts, terms, pairs = [], [], set(), []
+    pairs.extend((a, b, current) for a, b in _pairs_of(paired))
     n_keys += len(keys)
     n_texts += len(texts)
-    _write(conn, keys, texts, terms)
+    _write(conn, keys, texts, terms, pairs)
+    c = t.clusters
+    if full:
+        multi = select(c.c.canonical_id).group_by(c.c.canonical_id).having(func.count() > 1)
+        _write_cluster_pairs(conn, [r[0] for r in conn.execute(multi)])
+    else:
+        touched: set[str] = set()
+        for chunk in _chunks(entity_ids or []):
+            q = select(c.c.canonical_id).where(or_(c.c.entity_id.in_(chunk), c.c.canonical_id.in_(chunk))).distinct()
+            touched.update(r[0] for r in conn.execute(q))
+        _write_cluster_pairs(conn, sorted(touched))
     state = {"high_water": high_water, "version": version}
     if full:
         state["built"] = "yes"
+        state["clusters_high_water"] = clusters_high_water
     _set_state(conn, state)
     return RefreshReport(full=full, entities=len(seen), keys=n_keys, texts=n_texts, high_water=high_water)
+
+
+def _clusters_high_water(conn: Connection) -> str:
+    value: Any = conn.execute(select(func.max(t.clusters.c.updated_at))).scalar_one()
+    return str(value or "")
+
+
+def _write_cluster_pairs(conn: Connection, canonical_ids: Sequence[str]) -> int:
+    """Re-derive the cluster pairs of the canonical entities (none for a single member).
+
+    Read from the members' phonetic and initial index rows, whatever their marking:
+    like every pair, these only narrow, and hits are read again with visibility.
+    """
+    c = t.clusters
+    k = t.search_keys
+    written = 0
+    for chunk in _chunks(list(canonical_ids)):
+        conn.execute(delete(t.search_cluster_pairs).where(t.search_cluster_pairs.c.canonical_id.in_(chunk)))
+        found: dict[str, set[str]] = defaultdict(set)
+        q = (
+            select(c.c.canonical_id, k.c.entity_id, k.c.kind, k.c.key)
+            .select_from(c.join(k, k.c.entity_id == c.c.entity_id))
+            .where(c.c.canonical_id.in_(chunk), k.c.kind.in_(sorted(PAIR_KINDS)))
+        )
+        members: dict[str, set[str]] = defaultdict(set)
+        for r in conn.execute(q):
+            members[r[0]].add(r[1])
+            found[r[0]].add(pair_key(r[2], r[3]))
+        rows = [(a, b, cid) for cid, got in found.items() if len(members[cid]) > 1 for a, b in _pairs_of(got)]
+        sql = "INSERT INTO search_cluster_pairs (a, b, canonical_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+        _insert_many(conn, sql, rows)
+        written += len(rows)
+    return written
+
+
+def refresh_clusters(conn: Connection) -> int:
+    """Re-derive the cluster pairs of canonical entities whose cluster rows moved since last seen.
+
+    Resolution writes cluster rows with the time of writing; a canonical entity that lost
+    a member keeps pairs of the member's keys until it is next re-derived, which only
+    widens its candidates (hits are always checked against ``search_keys``). Returns
+    how many canonical entities were re-derived.
+    """
+    seen = index_state(conn).get("clusters_high_water", "")
+    current = _clusters_high_water(conn)
+    if not current or current <= seen:
+        return 0
+    c = t.clusters
+    moved = select(c.c.canonical_id).where(c.c.updated_at >= seen).distinct()
+    # the moved canonical entities lose their pairs (one statement, however many moved) ...
+    cp = t.search_cluster_pairs
+    conn.execute(delete(cp).where(cp.c.canonical_id.in_(moved)))
+    # ... and those with more than one member get them again
+    multi = select(c.c.canonical_id).where(c.c.canonical_id.in_(moved)).group_by(c.c.canonical_id).having(func.count() > 1)
+    canonicals = sorted(r[0] for r in conn.execute(multi))
+    _write_cluster_pairs(conn, canonicals)
+    _set_state(conn, {"clusters_high_water": current})
+    return len(canonicals)
 
 
 # -- governed lookups ------------------------------------------------------------------------
@@ -457,39 +567,107 @@ def _has_any(k: Any, entity: Any, pairs: Sequence[tuple[str, str]]) -> Any:
     )
 
 
+def _pair_cond(table: Any, pairs: set[tuple[str, str]]) -> Any:
+    """``(a, b)`` is one of the pairs: one index seek per first key."""
+    by_a: dict[str, list[str]] = defaultdict(list)
+    for a, b in sorted(pairs):
+        by_a[a].append(b)
+    return or_(*[and_(table.c.a == a, table.c.b.in_(bs)) for a, bs in by_a.items()])
+
+
+def _paired(seek: Sequence[Sequence[tuple[str, str]]]) -> tuple[Any, list[int]] | None:
+    """Candidates of two of the words from the pair tables, and the words still to check.
+
+    The two words are the first two that can be paired, whole words before initials;
+    ``None`` when fewer than two can (a spelling without a phonetic code) or when the two
+    share a key (one name token may then meet both words).
+    """
+    usable = [n for n, w in enumerate(seek) if w and all(kind in PAIR_KINDS for kind, _ in w)]
+    usable.sort(key=lambda n: (all(kind == "initial" for kind, _ in seek[n]), len(seek[n]), n))
+    if len(usable) < 2:
+        return None
+    first, second = usable[0], usable[1]
+    left = {pair_key(kind, key) for kind, key in seek[first]}
+    right = {pair_key(kind, key) for kind, key in seek[second]}
+    if left & right:
+        return None
+    pairs = {(min(x, y), max(x, y)) for x in left for y in right}
+    p = t.search_pairs
+    c = t.clusters
+    own = (
+        select(func.coalesce(c.c.canonical_id, p.c.entity_id).label("canon"))
+        .select_from(p.outerjoin(c, c.c.entity_id == p.c.entity_id))
+        .where(_pair_cond(p, pairs))
+    )
+    cp = t.search_cluster_pairs
+    shared = select(cp.c.canonical_id).where(_pair_cond(cp, pairs))
+    rest = [n for n in range(len(seek)) if n not in (first, second)]
+    return own.union(shared), rest
+
+
+class NameHit(NamedTuple):
+    """A (kind, key) that visible index rows of a canonical entity carry, via one source.
+
+    A named tuple: a common name gives thousands of these per search.
+    """
+
+    canonical_id: str
+    schema: str
+    source: str
+    kind: str
+    key: str
+    #: the first property by name that carries it
+    prop: str
+
+
 def name_hits(
     conn: Connection,
     *,
     visible: Visibility,
     words: Sequence[Sequence[tuple[str, str]]],
     narrow: Sequence[Sequence[tuple[str, str]]] | None = None,
+    seek: Sequence[Sequence[tuple[str, str]]] | None = None,
     schema: Sequence[str] | None = None,
     source: Sequence[str] | None = None,
-) -> list[KeyHit]:
-    """Visible index rows for a query of several words, each read as any of its (kind, key) pairs.
+) -> list[NameHit]:
+    """The (kind, key) pairs of a name query's words that visible index rows of each candidate carry.
+
+    ``words`` holds for each word the (kind, key) pairs it is read as. One row comes back
+    per (canonical entity, source, kind, key) with the first property by name that
+    carries it, so the caller gets a few rows per hit however many names and members
+    the hit has.
 
     ``narrow``, if given, holds for each word the pairs that find its candidates: fewer
     pairs that every entity carrying one of the word's pairs also carries (a phonetic code
-    stands for the spellings that have it), so fewer index rows are read.
+    stands for the spellings that have it), so fewer index rows are read. ``seek``, if
+    given, holds the same as phonetic codes and initials only (empty for a word that has
+    a spelling without a code): two such words find the candidates in the pair tables,
+    with one seek per pair of their keys.
 
     Only rows of canonical entities that carry some pair of every word come back (the
     AND is taken in the database, over canonical entities, so each word may match a
-    different member). The rarest words give the candidates (index ranges, intersected);
-    each much commoner word, such as an initial, keeps the candidates with a member
-    carrying one of its pairs, by index seeks on (kind, key, entity), so it is never read
-    in full. The caller still checks that every word matched a visible row.
+    different member). Two words that can be paired give the candidates from the pair
+    tables; otherwise the rarest words give them (index ranges, intersected). Each other
+    word, such as an initial, keeps the candidates with a member carrying one of its
+    pairs, by index seeks on (kind, key, entity), so it is never read in full. The caller
+    still checks that every word matched a visible row.
     """
     if not words or any(not w for w in words):
         return []
     k = t.search_keys
     find = narrow or words
-    read, checked = _plan(conn, find)
-    per_word: list[Any] = [_canonicals_with(find[n]) for n in read]
-    if len(per_word) > 1:
-        both: Any = intersect(*per_word)
+    paired = _paired(seek) if seek and len(seek) == len(words) else None
+    both: Any
+    if paired is not None:
+        both, checked = paired
     else:
-        one = per_word[0].subquery()
-        both = select(one.c.canon).distinct()
+        read, checked = _plan(conn, find)
+        per_word: list[Any] = [_canonicals_with(find[n]) for n in read]
+        if len(per_word) > 1:
+            both = intersect(*per_word)
+        else:
+            one = per_word[0].subquery()
+            both = select(one.c.canon).distinct()
     # each step is computed once (materialised), not once per later reference
     cand: Any = both.cte("cand").prefix_with("MATERIALIZED")
     c0 = t.clusters.alias("c0")
@@ -504,13 +682,23 @@ def name_hits(
         )
     # the keys of the few entities left, read by entity (one index range each)
     members = select(ents.c.id).distinct().cte("members").prefix_with("MATERIALIZED")
+    e = t.entities
+    canon = _canonical()
     pairs = sorted({p for w in words for p in w})
     q = (
-        _entity_filters(_hit_query(visible), schema, source)
-        .where(k.c.entity_id.in_(select(members.c.id)))
-        .where(tuple_(k.c.kind, k.c.key).in_(pairs))
+        _entity_filters(
+            select(canon, e.c.schema, e.c.source, k.c.kind, k.c.key, func.min(k.c.prop))
+            .select_from(k.join(e, e.c.id == k.c.entity_id).outerjoin(t.clusters, t.clusters.c.entity_id == k.c.entity_id))
+            .where(k.c.marking_id.in_(_marks(visible)))
+            .where(e.c.marking_id.in_(_marks(visible)), state_in(e.c.state, visible.states))
+            .where(k.c.entity_id.in_(select(members.c.id)))
+            .where(tuple_(k.c.kind, k.c.key).in_(pairs)),
+            schema,
+            source,
+        )
+        .group_by(canon, e.c.schema, e.c.source, k.c.kind, k.c.key)
     )
-    return [KeyHit(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in conn.execute(q)]
+    return [NameHit._make(r) for r in conn.execute(q)]
 
 
 def keys_of(
@@ -704,6 +892,7 @@ __all__ = [
     "KeyHit",
     "Member",
     "MemberValue",
+    "NameHit",
     "RefreshReport",
     "TextHit",
     "canonical_map",
@@ -721,7 +910,9 @@ __all__ = [
     "pending",
     "member_values",
     "members",
+    "pair_key",
     "refresh",
+    "refresh_clusters",
     "state_in",
     "statements_high_water",
     "text_hits",

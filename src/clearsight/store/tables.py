@@ -312,6 +312,28 @@ search_keys = Table(
     Index("ix_search_keys_entity", "entity_id"),
 )
 
+def _pair_table(name: str, owner: str) -> Table:
+    """A table of name-key pairs ``(a, b)`` (``a < b``) held by ``owner`` ids, read by pair."""
+    return Table(
+        name,
+        metadata,
+        Column("a", Text, primary_key=True),
+        Column("b", Text, primary_key=True),
+        Column(owner, ID, primary_key=True),
+        Index(f"ix_{name}_{owner.removesuffix('_id')}", owner),
+    )
+
+
+#: name-key pairs of each entity (phonetic codes ``p:`` and initials ``i:`` of its name
+#: tokens, every unordered pair, ``a < b``): a two-word name query is one seek here instead
+#: of an intersection of two long posting lists. Candidates only (no marking): every hit is
+#: read again from ``search_keys`` with the viewer's visibility.
+search_pairs = _pair_table("search_pairs", "entity_id")
+
+#: the same pairs over the union of the members' keys of each canonical entity with more
+#: than one member, so that the words of a query may match different members
+search_cluster_pairs = _pair_table("search_cluster_pairs", "canonical_id")
+
 search_vocab = Table(
     "search_vocab",
     metadata,
@@ -499,7 +521,9 @@ __all__ = [
     "oversight_watchlist",
     "resolution_models",
     "resolution_runs",
+    "search_cluster_pairs",
     "search_keys",
+    "search_pairs",
     "search_pending",
     "search_state",
     "search_vocab",
