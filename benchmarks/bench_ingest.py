@@ -12,6 +12,8 @@ Usage:
     python benchmarks/bench_ingest.py                 # 10^5 and 10^6 generated rows
     python benchmarks/bench_ingest.py --rows 200000   # 10^5 and 2x10^5
     python benchmarks/bench_ingest.py --rows 20000 --no-postgres
+    python benchmarks/bench_ingest.py --no-police-uk --no-postgres   # run these two side by side
+    python benchmarks/bench_ingest.py --no-police-uk --no-sqlite
 
 PostgreSQL is the server at 127.0.0.1:5432 (user postgres); the script creates and drops
 a scratch database per measurement.
@@ -287,6 +289,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=1_000_000, help="Rows of the larger generated file (the smaller is 10^5, or rows/10 if less).")
     ap.add_argument("--no-postgres", action="store_true")
+    ap.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only (to run the two backends side by side).")
     ap.add_argument("--no-police-uk", action="store_true")
     ap.add_argument("--measure", choices=["ingest", "reference"], help=argparse.SUPPRESS)
     ap.add_argument("--file", help=argparse.SUPPRESS)
@@ -304,7 +307,7 @@ def main() -> None:
         print(json.dumps(measure_reference(Path(args.file), args.url, Path(args.rows_dir), 5000)))
         return
 
-    kinds = ["sqlite"] if args.no_postgres else ["sqlite", "postgres"]
+    kinds = [k for k, off in (("sqlite", args.no_sqlite), ("postgres", args.no_postgres)) if not off]
     small = 100_000 if args.rows > 100_000 else max(1000, args.rows // 10)
     results = []
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmpdir:

@@ -122,3 +122,65 @@ def test_safe_cell_and_csv(tmp_path: Path) -> None:
     assert write_safe_csv(path, ["a", "=b"], [["=cmd|' /C calc'!A0", "ok"]]) == 1
     text = path.read_text(encoding="utf-8-sig")
     assert text.splitlines()[0] == "a,'=b" and text.splitlines()[1].startswith("'=cmd")
+
+
+SHARED_PLACE = """\
+name: reports
+record_key: [ref]
+kind: fact
+entities:
+  - id: crime
+    schema: Crime
+    properties:
+      crimeReference: {column: ref}
+      occurredFrom: {column: when, format: "%d/%m/%Y"}
+  - id: place
+    schema: Address
+    key: [lon, lat]
+    properties:
+      longitude: {column: lon}
+      latitude: {column: lat, on_invalid: drop}
+      postcode: {column: postcode, on_invalid: drop}
+links:
+  - schema: OccurredAt
+    source: crime
+    target: place
+"""
+
+
+def _shared_place_rows() -> list[tuple[int, list[str]]]:
+    """Rows sharing map points, with dropped values on the shared entity, rejections and repeats."""
+    out: list[tuple[int, list[str]]] = []
+    points = [("-1.55", "53.8", "LS1 1AA"), ("-1.60", "95.0", "LS2 2BB"), ("-1.70", "53.7", "not a postcode")]
+    for n in range(40):
+        lon, lat, postcode = points[n % 3]
+        when = "31/02/2024" if n % 7 == 3 else f"{n % 28 + 1:02d}/03/2024"  # every 7th from row 3 rejected
+        if n % 11 == 5:
+            postcode = "LS9 9ZZ"  # the same point with other raw values
+        ref = f"c{n // 2}" if n % 13 == 0 else f"c{n}"  # some repeated record keys
+        out.append((n + 2, [ref, when, lon, lat, postcode]))
+    out.append((42, ["", "01/01/2024", "-1.55", "53.8", ""]))  # no record key
+    out.append((43, ["c99", "01/01/2024"]))  # short row
+    return out
+
+
+def test_rows_in_chunks_give_what_rows_one_at_a_time_give() -> None:
+    m = parse_mapping(load_yaml(SHARED_PLACE, "m.yaml"), "m.yaml")
+    header = ["ref", "when", "lon", "lat", "postcode"]
+    rows = _shared_place_rows()
+    one = RowTransformer(m, source="r", header=header, location="r.csv", owner_group="g")
+    chunked = RowTransformer(m, source="r", header=header, location="r.csv", owner_group="g")
+    by_row, by_chunk = one.new_batch(1), chunked.new_batch(1)
+    problems_by_row = [p for row_no, row in rows for p in one.add(by_row, row_no, row)]
+    problems_by_chunk = chunked.add_rows(by_chunk, rows[:17]) + chunked.add_rows(by_chunk, rows[17:])
+    assert problems_by_chunk == problems_by_row
+    assert {p.severity for p in problems_by_row} == {"warning", "rejected"}
+    assert by_chunk.entities == by_row.entities
+    assert by_chunk.statements == by_row.statements
+    assert by_chunk.links == by_row.links
+    assert by_chunk.primary == by_row.primary
+    assert (by_chunk.rows_read, by_chunk.rows_rejected, by_chunk.warnings) == (by_row.rows_read, by_row.rows_rejected, by_row.warnings)
+    assert chunked.field_stats() == one.field_stats()
+    # a shared point's dropped latitude is reported once per batch, as its statements are written once
+    lat_warnings = [p for p in problems_by_row if p.field == "lat"]
+    assert 0 < len(lat_warnings) < sum(1 for _, r in rows if len(r) > 3 and r[3] == "95.0")

@@ -30,6 +30,8 @@ from clearsight.ingest.rejections import RejectionReport
 from clearsight.ingest.transform import RowTransformer
 from clearsight.store.ingest_writes import IngestBatch, RunInfo, mark_run, write_batch
 
+#: rows handed to the transform at a time (and how often progress is reported)
+CHUNK_ROWS = 1000
 #: progress callback: (rows read so far, bytes read so far or None, total bytes or None)
 Progress = Callable[[int, int | None, int | None], None]
 
@@ -107,25 +109,42 @@ def content_hash(location: str, fmt: str) -> str:
 def _batches(source: Source, transformer: RowTransformer, size: int, report: RejectionReport,
              progress: Progress | None) -> Iterator[IngestBatch]:
     """Transformed batches; a full batch is handed on only when the next row exists, so the
-    last batch is never empty unless the source is."""
+    last batch is never empty unless the source is.
+
+    Rows reach the transform in chunks (a column at a time is cheaper than a row at a
+    time); a chunk never crosses a batch boundary.
+    """
     number = 1
     batch = transformer.new_batch(number)
     in_batch = 0
     rows = 0
-    for row_no, values in source.records:
+    chunk: list[tuple[int, list[Any]]] = []
+    step = min(size, CHUNK_ROWS)
+
+    def flush(*, reading: bool = True) -> None:
+        nonlocal rows
+        problems = transformer.add_rows(batch, chunk)
+        if problems:
+            report.add(problems)
+        rows += len(chunk)
+        chunk.clear()
+        if progress is not None and reading:  # once the source is read, the last call says so
+            progress(rows, source.tell() if source.tell else None, source.size)
+
+    for record in source.records:
         if in_batch == size:
+            flush()
             batch.field_stats = transformer.field_stats()
             yield batch
             number += 1
             batch = transformer.new_batch(number)
             in_batch = 0
-        problems = transformer.add(batch, row_no, values)
-        if problems:
-            report.add(problems)
+        chunk.append(record)
         in_batch += 1
-        rows += 1
-        if progress is not None and rows % 1000 == 0:
-            progress(rows, source.tell() if source.tell else None, source.size)
+        if len(chunk) == step and in_batch < size:
+            flush()
+    if chunk:
+        flush(reading=False)
     batch.field_stats = transformer.field_stats()
     yield batch
     if progress is not None:

@@ -26,7 +26,7 @@ from clearsight.governance.markings import Marking
 from clearsight.ingest.mapping import Mapping, MarkingSpec, PropertySpec, ValueSpec
 from clearsight.ingest.readers import is_parse_error
 from clearsight.ontology.model import Property
-from clearsight.store.ids import entity_id, link_id
+from clearsight.store.ids import id_maker
 from clearsight.store.ingest_writes import RECORD_KEY_FIELD, IngestBatch
 
 #: a property cache holds at most this many raw values before it starts afresh
@@ -71,11 +71,11 @@ class _Value:
 
     __slots__ = (
         "cache", "counts", "field", "fmt", "get", "kind", "label", "marking", "marking_id", "name", "on_invalid", "pos", "prefix", "target",
-        "prop", "required", "spec",
+        "prop", "rejects", "required", "spec",
     )
 
     def __init__(self, spec: ValueSpec, prop: Property, positions: dict[str, int], field_name: str,
-                 marking: Marking, kind: str) -> None:
+                 marking: Marking, kind: str, caches: dict[tuple[Any, ...], dict[str, Any]] | None = None) -> None:
         self.spec = spec
         self.prop = prop
         self.name = prop.name
@@ -91,7 +91,10 @@ class _Value:
         self.kind = kind
         # statement ids are make_id("s", entity, prop, value): the prop part is fixed
         self.prefix = "\x1f" + prop.name + "\x1f"
-        self.cache: dict[str, Any] = {}
+        # normalised values by raw text, shared by the values of one type, format and vocabulary
+        share = (prop.type_name, spec.format, tuple(prop.values))
+        self.cache: dict[str, Any] = {} if caches is None else caches.setdefault(share, {})
+        self.rejects: dict[str, Any] = {}
         # seen, empty, invalid, dropped
         self.counts = [0, 0, 0, 0]
         self.get = _getter(spec, positions)
@@ -100,15 +103,27 @@ class _Value:
         self.pos = positions[spec.column] if simple and spec.column is not None else -1
 
     def clean(self, raw: str) -> Any:
-        """(value, match key) for a raw value, or ``(_INVALID, reason)``; cached."""
+        """(value, match key) for a raw value, or ``(_INVALID, reason)``; cached.
+
+        Valid results go in ``cache``, which values of the same type and format share (a
+        crime and its map point read the same coordinates); a rejection names this
+        value's target, so it is kept apart in ``rejects``.
+        """
         hit = self.cache.get(raw)
+        if hit is not None:
+            return hit
+        hit = self.rejects.get(raw)
         if hit is not None:
             return hit
         try:
             value = self.prop.clean(raw, fmt=self.fmt)
-            hit = (value, self.prop.type.match_key(value))
         except InvalidValue as exc:
             hit = (_INVALID, f"{exc.reason} ({self.target})")
+            if len(self.rejects) >= CACHE_LIMIT:
+                self.rejects.clear()
+            self.rejects[raw] = hit
+            return hit
+        hit = (value, self.prop.type.match_key(value))
         if len(self.cache) >= CACHE_LIMIT:
             self.cache.clear()
         self.cache[raw] = hit
@@ -233,6 +248,7 @@ class RowTransformer:
         self.fallback = mapping.record_key_fallback
         self.mapped_pos = [positions[c] for c in mapping.columns]
         self.occurrences: dict[str, int] = {}
+        self._caches: dict[tuple[Any, ...], dict[str, Any]] = {}
         self.entities: list[_Entity] = []
         self.all_values: list[_Value] = []
         for e in mapping.entities:
@@ -257,7 +273,7 @@ class RowTransformer:
                     bounds.append(None)
                     continue
                 prop = Property(name=label, type_name="datetime", label=label)
-                v = _Value(spec, prop, positions, f"{where}.{label} <- {spec.label}", lmark, lkind)
+                v = _Value(spec, prop, positions, f"{where}.{label} <- {spec.label}", lmark, lkind, self._caches)
                 self.all_values.append(v)
                 bounds.append(v)
             self.links.append(_Link(lk.schema.name, lk.source, lk.target, values, bounds[0], bounds[1], lmark, lkind))
@@ -271,7 +287,7 @@ class RowTransformer:
 
     def _value(self, p: PropertySpec, where: str, parent: Marking, kind: str, owner_group: str) -> _Value:
         marking = _resolve(p.value.marking, parent, owner_group) if p.value.marking is not None else parent
-        v = _Value(p.value, p.prop, self.positions, f"{where} <- {p.value.label}", marking, p.value.kind or kind)
+        v = _Value(p.value, p.prop, self.positions, f"{where} <- {p.value.label}", marking, p.value.kind or kind, self._caches)
         self.all_values.append(v)
         return v
 
@@ -307,93 +323,205 @@ class RowTransformer:
         return f"#{digest}:{n}"
 
     def add(self, batch: IngestBatch, row_no: int, row: Sequence[Any]) -> list[Rejection]:
-        """Transform one row into ``batch``; return its rejections and warnings.
+        """Transform one row into ``batch``; return its rejections and warnings (see :meth:`add_rows`)."""
+        return self.add_rows(batch, [(row_no, row)])
+
+    def add_rows(self, batch: IngestBatch, records: Sequence[tuple[int, Sequence[Any]]]) -> list[Rejection]:
+        """Transform rows into ``batch`` a column at a time; return their problems in row order.
 
         A row with any rejection adds nothing; warnings (values dropped under
-        ``on_invalid: drop``) leave the rest of the row in.
+        ``on_invalid: drop``) leave the rest of the row in. The outcome is the same as
+        adding the rows one at a time: each value column is read and normalised in one
+        pass (repeated raw values cost a dictionary lookup), then the rows that passed
+        are turned into store rows, one column at a time.
         """
-        batch.rows_read += 1
+        batch.rows_read += len(records)
         loc = self.location
-        parse_error = is_parse_error(list(row)) if len(row) == 1 else None
-        if parse_error is not None or len(row) != self.width:
-            batch.rows_rejected += 1
-            reason = parse_error or f"expected {self.width} fields, found {len(row)}"
-            return [Rejection(loc, row_no, "", _clip(",".join(str(v) for v in row if v is not None)), reason)]
-        record_key = self._record_key(row)
-        if record_key is None:
-            batch.rows_rejected += 1
-            empty = [c for c, p in zip(self.mapping.record_key, self.key_pos, strict=True) if not (row[p] or "").strip()]
-            return [Rejection(loc, row_no, ", ".join(empty), "", "missing record key")]
-        problems: list[Rejection] = []
-        source = self.source
-        made: dict[str, str] = {}
-        ents: list[tuple[str, tuple[str, str, str, str]]] = []
-        keyed: list[tuple[str, tuple[str | None, ...]]] = []
-        memo = self._memo
-        raws: tuple[str | None, ...] = ()
-        stmts: list[tuple[str, str, str, str, str, str, str, str, str, str]] = []
-        for ent in self.entities:
-            if ent.skip_pos and not any((row[p] or "").strip() for p in ent.skip_pos):
+        width = self.width
+        early: list[tuple[int, list[Rejection]]] = []
+        rows: list[Sequence[Any]] = []
+        nos: list[int] = []
+        keys: list[str] = []
+        place: list[int] = []
+        for n, (row_no, row) in enumerate(records):
+            parse_error = is_parse_error(list(row)) if len(row) == 1 else None
+            if parse_error is not None or len(row) != width:
+                reason = parse_error or f"expected {width} fields, found {len(row)}"
+                early.append((n, [Rejection(loc, row_no, "", _clip(",".join(str(v) for v in row if v is not None)), reason)]))
                 continue
-            if ent.key_pos is None:
-                key = record_key + ent.key_suffix
+            record_key = self._record_key(row)
+            if record_key is None:
+                empty = [c for c, p in zip(self.mapping.record_key, self.key_pos, strict=True) if not (row[p] or "").strip()]
+                early.append((n, [Rejection(loc, row_no, ", ".join(empty), "", "missing record key")]))
+                continue
+            rows.append(row)
+            nos.append(row_no)
+            keys.append(record_key)
+            place.append(n)
+        batch.rows_rejected += len(early)
+        m = len(rows)
+        bad = bytearray(m)
+        # per entity: its id in each row (None: skipped, or nothing stated), the problems of
+        # its values per row (with the value they belong to), and each value's column
+        plans = [self._entity_column(ent, rows, keys, nos, bad) for ent in self.entities]
+        made = {ent.id: plan.made for ent, plan in zip(self.entities, plans, strict=True)}
+        link_rows, link_problems = self._link_columns(rows, keys, nos, made, bad)
+
+        # Rows in order: an entity shared by many rows (a map point) whose raw values equal
+        # those of an earlier kept row of this batch has its statements there already.
+        memo = self._memo
+        hits: list[bytearray | None] = []
+        for plan in plans:
+            if plan.raws is None:
+                hits.append(None)
+                continue
+            hit = bytearray(m)
+            eids, raws = plan.made, plan.raws
+            for i in range(m):
+                eid = eids[i]
+                if eid is None:
+                    continue
+                seen = raws[i]
+                if memo.get(eid) == seen:
+                    hit[i] = 1
+                    for v, _ in plan.problems.get(i, ()):
+                        # a value dropped with a warning here was counted (and reported) once already
+                        v.counts[2] -= 1
+                        v.counts[3] -= 1
+                elif not bad[i]:
+                    memo[eid] = seen
+            hits.append(hit)
+
+        problems: list[tuple[int, list[Rejection]]] = list(early)
+        for i in range(m):
+            found: list[Rejection] = []
+            for plan, skipped in zip(plans, hits, strict=True):
+                if i in plan.problems and (skipped is None or not skipped[i]):
+                    found.extend(r for _, r in plan.problems[i])
+            if i in link_problems:
+                found.extend(link_problems[i])
+            if found:
+                problems.append((place[i], found))
+                if not bad[i]:
+                    batch.warnings += len(found)
+        batch.rows_rejected += sum(bad)
+
+        be = batch.entities
+        bs = batch.statements
+        for ent, plan, skipped in zip(self.entities, plans, hits, strict=True):
+            schema, marking_id = ent.schema, ent.marking_id
+            emit = [
+                (i, eid) for i, eid in enumerate(plan.made) if eid is not None and not bad[i] and (skipped is None or not skipped[i])
+            ]
+            ekeys = plan.keys
+            for i, eid in emit:
+                if eid not in be:
+                    be[eid] = (eid, schema, ekeys[i] or "", marking_id)
+            for v, column in zip(ent.values, plan.columns, strict=True):
+                prefix, name, kind, vmark = v.prefix, v.name, v.kind, v.marking_id
+                for i, eid in emit:
+                    cell = column[i]
+                    if cell is None:
+                        continue
+                    value, match_key, original = cell
+                    sid = sha1(("s\x1f" + eid + prefix + value).encode(), usedforsecurity=False).hexdigest()
+                    if sid not in bs:
+                        bs[sid] = (sid, eid, schema, name, value, original, match_key, keys[i], kind, vmark)
+        bl = batch.links
+        for found_links in link_rows:
+            for i, lrow in found_links:
+                if not bad[i]:
+                    bl[lrow[0]] = lrow
+        primary = made[self.primary]
+        batch.primary.extend(eid for i, eid in enumerate(primary) if eid is not None and not bad[i])
+        problems.sort(key=lambda item: item[0])
+        return [r for _, found in problems for r in found]
+
+    def _entity_column(self, ent: _Entity, rows: list[Sequence[Any]], keys: list[str], nos: list[int],
+                       bad: bytearray) -> _Column:
+        """One entity over the rows: ids, normalised values and problems (``bad`` marks rejected rows)."""
+        m = len(rows)
+        loc = self.location
+        if ent.key_pos is None:
+            ekeys: list[str | None] = [k + ent.key_suffix for k in keys]
+        else:
+            kp = ent.key_pos
+            if len(kp) == 1:
+                p = kp[0]
+                ekeys = [(row[p] or "").strip() for row in rows]
             else:
-                key = "|".join((row[p] or "").strip() for p in ent.key_pos)
-                if not key.strip("|"):
-                    continue
-            eid = entity_id(source, ent.schema, key)
-            schema = ent.schema
-            if ent.key_pos is not None:
-                # An entity shared by many rows (a map point): when this batch already holds
-                # it with the same raw values, its statements are there already.
-                raws = tuple(v.get(row) for v in ent.values)
-                if memo.get(eid) == raws:
-                    for v, raw in zip(ent.values, raws, strict=True):
-                        v.counts[0 if raw is not None else 1] += 1
-                    made[ent.id] = eid
-                    continue
-            n_before = len(stmts)
-            for v in ent.values:
-                pos = v.pos
-                if pos >= 0:
-                    raw = row[pos]
-                    raw = raw.strip() if raw else None
-                    raw = raw or None
-                else:
-                    raw = v.get(row)
-                counts = v.counts
+                ekeys = ["|".join((row[p] or "").strip() for p in kp) for row in rows]
+            ekeys = [k if k.strip("|") else None for k in ekeys]  # type: ignore[union-attr]
+        if ent.skip_pos:
+            sp = ent.skip_pos
+            ekeys = [
+                k if k is not None and any((row[p] or "").strip() for p in sp) else None
+                for k, row in zip(ekeys, rows, strict=True)
+            ]
+        make = id_maker("e", self.source, ent.schema)
+        eids = [None if k is None else make(k) for k in ekeys]
+        live = [i for i in range(m) if eids[i] is not None]
+        stated = bytearray(m)
+        problems: dict[int, list[tuple[_Value, Rejection]]] = {}
+        columns: list[list[tuple[str, str, str] | None]] = []
+        raw_columns: list[list[str | None]] = []
+        for v in ent.values:
+            raws = _raw_column(v, rows)
+            raw_columns.append(raws)
+            column: list[tuple[str, str, str] | None] = [None] * m
+            cache_get = v.cache.get
+            clean = v.clean
+            seen = empty = invalid = dropped = 0
+            for i in live:
+                raw = raws[i]
                 if raw is None:
-                    counts[1] += 1
+                    empty += 1
                     if v.required:
-                        problems.append(Rejection(loc, row_no, v.label, "", f"{v.target} is required but empty"))
+                        problems.setdefault(i, []).append((v, Rejection(loc, nos[i], v.label, "", f"{v.target} is required but empty")))
+                        bad[i] = 1
                     continue
-                counts[0] += 1
-                hit = v.cache.get(raw)
-                value, match_key = hit if hit is not None else v.clean(raw)
+                seen += 1
+                hit = cache_get(raw)
+                value, match_key = hit if hit is not None else clean(raw)
                 if value is _INVALID:
-                    counts[2] += 1
+                    invalid += 1
                     if v.on_invalid == "drop":
-                        counts[3] += 1
-                        problems.append(Rejection(loc, row_no, v.label, _clip(raw), f"{match_key}; value dropped", "warning"))
+                        dropped += 1
+                        problems.setdefault(i, []).append(
+                            (v, Rejection(loc, nos[i], v.label, _clip(raw), f"{match_key}; value dropped", "warning"))
+                        )
                     else:
-                        problems.append(Rejection(loc, row_no, v.label, _clip(raw), str(match_key)))
+                        problems.setdefault(i, []).append((v, Rejection(loc, nos[i], v.label, _clip(raw), str(match_key))))
+                        bad[i] = 1
                     continue
-                stmts.append(
-                    (sha1(("s\x1f" + eid + v.prefix + value).encode(), usedforsecurity=False).hexdigest(), eid, schema,
-                     v.name, value, raw, match_key, record_key, v.kind, v.marking_id)
-                )
-            if len(stmts) > n_before:
-                made[ent.id] = eid
-                ents.append((eid, (eid, schema, key, ent.marking_id)))
-                if ent.key_pos is not None:
-                    keyed.append((eid, raws))
-        links: list[tuple[str, str, str, str, str, str | None, str | None, str, str, str]] = []
-        if self.links:
-            for lk in self.links:
-                src = made.get(lk.source)
-                dst = made.get(lk.target)
+                column[i] = (value, match_key, raw)
+                stated[i] = 1
+            counts = v.counts
+            counts[0] += seen
+            counts[1] += empty
+            counts[2] += invalid
+            counts[3] += dropped
+            columns.append(column)
+        made = [eid if stated[i] else None for i, eid in enumerate(eids)]
+        raws_per_row = list(zip(*raw_columns, strict=True)) if ent.key_pos is not None and raw_columns else None
+        if ent.key_pos is not None and not raw_columns:
+            raws_per_row = [()] * m
+        return _Column(made, ekeys, columns, problems, raws_per_row)
+
+    def _link_columns(self, rows: list[Sequence[Any]], keys: list[str], nos: list[int], made: dict[str, list[str | None]],
+                      bad: bytearray) -> tuple[list[list[tuple[int, LinkRow]]], dict[int, list[Rejection]]]:
+        """The links of the rows whose two ends were made, and their problems per row."""
+        loc = self.location
+        out: list[list[tuple[int, LinkRow]]] = []
+        problems: dict[int, list[Rejection]] = {}
+        for lk in self.links:
+            found: list[tuple[int, LinkRow]] = []
+            out.append(found)
+            make = id_maker("l", self.source, lk.schema)
+            for i, (src, dst) in enumerate(zip(made[lk.source], made[lk.target], strict=True)):
                 if src is None or dst is None:
                     continue
+                row = rows[i]
                 props: list[str] = []
                 skip = False
                 for v in lk.values:
@@ -401,7 +529,7 @@ class RowTransformer:
                     if raw is None:
                         v.counts[1] += 1
                         if v.required:
-                            problems.append(Rejection(loc, row_no, v.label, "", f"{v.target} is required but empty"))
+                            problems.setdefault(i, []).append(Rejection(loc, nos[i], v.label, "", f"{v.target} is required but empty"))
                             skip = True
                         props.append("")
                         continue
@@ -411,10 +539,12 @@ class RowTransformer:
                         v.counts[2] += 1
                         if v.on_invalid == "drop":
                             v.counts[3] += 1
-                            problems.append(Rejection(loc, row_no, v.label, _clip(raw), f"{reason}; value dropped", "warning"))
+                            problems.setdefault(i, []).append(
+                                Rejection(loc, nos[i], v.label, _clip(raw), f"{reason}; value dropped", "warning")
+                            )
                             props.append("")
                             continue
-                        problems.append(Rejection(loc, row_no, v.label, _clip(raw), str(reason)))
+                        problems.setdefault(i, []).append(Rejection(loc, nos[i], v.label, _clip(raw), str(reason)))
                         skip = True
                         continue
                     props.append(value)
@@ -427,7 +557,9 @@ class RowTransformer:
                     if raw is None:
                         bound.counts[1] += 1
                         if bound.required:
-                            problems.append(Rejection(loc, row_no, bound.label, "", f"{bound.target} is required but empty"))
+                            problems.setdefault(i, []).append(
+                                Rejection(loc, nos[i], bound.label, "", f"{bound.target} is required but empty")
+                            )
                             skip = True
                         bounds.append(None)
                         continue
@@ -437,14 +569,17 @@ class RowTransformer:
                         bound.counts[2] += 1
                         if bound.on_invalid == "drop":
                             bound.counts[3] += 1
-                            problems.append(Rejection(loc, row_no, bound.label, _clip(raw), f"{reason}; value dropped", "warning"))
+                            problems.setdefault(i, []).append(
+                                Rejection(loc, nos[i], bound.label, _clip(raw), f"{reason}; value dropped", "warning")
+                            )
                             bounds.append(None)
                             continue
-                        problems.append(Rejection(loc, row_no, bound.label, _clip(raw), str(reason)))
+                        problems.setdefault(i, []).append(Rejection(loc, nos[i], bound.label, _clip(raw), str(reason)))
                         skip = True
                         continue
                     bounds.append(value)
                 if skip:
+                    bad[i] = 1
                     continue
                 key_props = tuple(props)
                 props_json = lk.props_cache.get(key_props)
@@ -454,30 +589,38 @@ class RowTransformer:
                     )
                     if len(lk.props_cache) < CACHE_LIMIT:
                         lk.props_cache[key_props] = props_json
-                lid = link_id(source, lk.schema, src, dst, record_key)
-                links.append((lid, lk.schema, src, dst, props_json, bounds[0], bounds[1], record_key, lk.kind, lk.marking_id))
-        if any(p.severity == "rejected" for p in problems):
-            batch.rows_rejected += 1
-            return problems
-        if problems:
-            batch.warnings += len(problems)
-        for eid, seen_raws in keyed:
-            memo[eid] = seen_raws
-        be = batch.entities
-        for eid, erow in ents:
-            if eid not in be:
-                be[eid] = erow
-        bs = batch.statements
-        for s in stmts:
-            if s[0] not in bs:
-                bs[s[0]] = s
-        bl = batch.links
-        for lrow in links:
-            bl[lrow[0]] = lrow
-        primary = made.get(self.primary)
-        if primary is not None:
-            batch.primary.append(primary)
-        return problems
+                lid = make(src, dst, keys[i])
+                found.append((i, (lid, lk.schema, src, dst, props_json, bounds[0], bounds[1], keys[i], lk.kind, lk.marking_id)))
+        return out, problems
+
+
+LinkRow = tuple[str, str, str, str, str, str | None, str | None, str, str, str]
+
+
+@dataclass
+class _Column:
+    """One entity over a run of rows (see :meth:`RowTransformer.add_rows`)."""
+
+    #: the entity's id per row, None where skipped or where no value was stated
+    made: list[str | None]
+    #: the entity's key per row
+    keys: list[str | None]
+    #: per value: (value, match key, raw) per row, None where empty or invalid
+    columns: list[list[tuple[str, str, str] | None]]
+    #: row -> the problems of its values, with the value each belongs to
+    problems: dict[int, list[tuple[_Value, Rejection]]]
+    #: a keyed entity's raw values per row (compared with earlier rows), else None
+    raws: list[tuple[str | None, ...]] | None
+
+
+def _raw_column(v: _Value, rows: list[Sequence[Any]]) -> list[str | None]:
+    """The raw text of a value in each row (None when empty)."""
+    pos = v.pos
+    if pos < 0:
+        get = v.get
+        return [get(row) for row in rows]
+    cells = [row[pos] for row in rows]
+    return [(raw.strip() or None) if raw else None for raw in cells]
 
 
 __all__ = ["RECORD_KEY_FIELD", "Rejection", "RowTransformer", "marking_row"]

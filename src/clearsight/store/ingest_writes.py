@@ -4,7 +4,7 @@ Each function takes the SQLAlchemy Connection of a governed operation, so a batc
 in the same transaction as its audit entry: all of it or none of it.
 
 The batch writer is the hot path. It issues one SELECT per batch for the batch's entities
-that already exist, one for their statements and one for the batch's links, then writes
+that already exist, one for their statements and one for the links between them, then writes
 only what is new or changed with the driver's bulk path (``executemany`` on SQLite,
 ``COPY`` on PostgreSQL). A re-run of an unchanged file therefore writes nothing. A value
 that changed keeps its old statement as history: the old statement gets
@@ -265,9 +265,12 @@ def write_batch(conn: Connection, *, run: RunInfo, batch: IngestBatch, last: boo
     new_links = dict(batch.links)
     link_updates: list[tuple[Any, ...]] = []
     changed_links: list[str] = []
-    if batch.links:
+    # A stored link joins two stored entities, so only links whose two ends existed before
+    # this batch can be stored already (on a first load, none: no lookups at all).
+    known = [lid for lid, lk in batch.links.items() if lk[2] in existing and lk[3] in existing]
+    if known:
         for lid, props, valid_from, valid_to in bulk.select_in(
-            "id, properties, valid_from, valid_to", "links", "id", list(batch.links)
+            "id, properties, valid_from, valid_to", "links", "id", known
         ):
             mine = new_links.pop(lid)
             if (props, valid_from, valid_to) != (mine[4], mine[5], mine[6]):
