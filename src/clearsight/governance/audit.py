@@ -227,8 +227,22 @@ def append(
     )
 
 
+def _hold_write_lock(conn: Connection) -> None:
+    """Make sure this SQLite transaction holds the write lock before the last entry is read.
+
+    The driver begins a transaction only at its first write, so an append that is the
+    transaction's first write would read the last entry outside any lock, and two processes
+    could both chain onto it (the second then fails on the sequence number). Opening the
+    transaction here with BEGIN IMMEDIATE takes the lock first; others wait (busy_timeout).
+    """
+    raw = conn.connection.dbapi_connection
+    if conn.dialect.name == "sqlite" and raw is not None and not getattr(raw, "in_transaction", True):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def _append_here(conn: Connection, fields: list[str]) -> tuple[int, str, str]:
     """Chain, insert and extend the tree from Python; the caller's transaction serialises it."""
+    _hold_write_lock(conn)
     last_seq, prev = _last(conn)
     seq = last_seq + 1
     digest = entry_hash(canonical_bytes(seq, *fields, prev))
