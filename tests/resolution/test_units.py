@@ -470,3 +470,28 @@ def test_second_pass_merges_one_name_and_birth_date_at_two_addresses_unless_the_
     pairs = _engine_pairs(rows, Thresholds(merge=0.9999, review_low=0.01))
     assert pairs[("m1", "m2")] == ("merge", "second pass: the same full name and the same full date of birth")
     assert pairs.get(("q1", "q2"), ("none", ""))[0] != "merge"
+
+
+def test_training_keeps_the_default_prior_when_the_deterministic_rules_find_no_pair() -> None:
+    # no two records share forename, surname and birth date or postcode: the estimated prior
+    # would be 0, and every match weight minus infinity
+    rows = [
+        {"unique_id": f"r{i:02d}", "forename": f"name{i % 7}", "surname": f"family{i % 5}", "dob": f"19{50 + i}-01-01",
+         "postcode": f"LS{i} 1AA"}
+        for i in range(35)
+    ]
+    import pandas as pd
+
+    from clearsight.resolution.model import ResolutionEngine
+
+    engine = ResolutionEngine(PERSON)
+    try:
+        engine.load(pd.DataFrame(rows))
+        trained = engine.train()
+        assert trained.metrics["prior"] == "kept the default (the deterministic rules found no pair)"
+        assert trained.model["probability_two_random_records_match"] == 0.0001
+        th = Thresholds(review_low=0.01)
+        engine.score(th)
+        assert engine.pairs(th, model_version="t") is not None
+    finally:
+        engine.close()

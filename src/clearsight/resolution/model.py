@@ -305,6 +305,12 @@ class ResolutionEngine:
                 metrics["prior"] = "estimated from deterministic rules (recall 0.7)"
             except Exception as exc:  # too few records for the rules to find any pair
                 metrics["prior"] = f"kept the default ({type(exc).__name__}: {exc})"
+            estimated = float(linker.misc.save_model_to_json().get("probability_two_random_records_match", 0.0))
+            if not 0.0 < estimated < 1.0:
+                # no pair met the rules: a prior of 0 would make every match weight -infinity.
+                # Splink has no public setter; its own estimator writes this attribute.
+                linker._settings_obj._probability_two_random_records_match = float(settings["probability_two_random_records_match"])
+                metrics["prior"] = "kept the default (the deterministic rules found no pair)"
         progress("estimating u by random sampling")
         linker.training.estimate_u_using_random_sampling(max_pairs=self.spec.max_pairs_u, seed=42)
         self.timings["u"] = time.perf_counter() - started
