@@ -152,6 +152,22 @@ def canonical_sql(dialect: str) -> str:
     return f"CASE WHEN {any_null} THEN NULL ELSE CAST(printf('{template}', seq, {', '.join(fields)}) AS BLOB) END"
 
 
+def hashed_line_sql() -> str:
+    """SQLite: an ``audit_log`` row as one line of text: its stored hash, 0x1F, its canonical form.
+
+    NULL if any field is NULL. Verification reads a batch of entries as one value of such
+    lines (the PostgreSQL counterpart is a COPY of :data:`CANONICAL_COLUMNS`).
+    """
+    fields = [f'"{c}"' for c in _LOG_COLUMNS[1:12]]
+    any_null = " OR ".join(f"{f} IS NULL" for f in ["entry_hash", *fields])
+    template = "%s\x1f%d" + "\x1f%s" * len(fields)
+    return f"CASE WHEN {any_null} THEN NULL ELSE printf('{template}', entry_hash, seq, {', '.join(fields)}) END"
+
+
+#: the columns whose stored text, joined by the unit separator, is an entry's canonical form
+CANONICAL_COLUMNS = _LOG_COLUMNS[:12]
+
+
 class _Sql:
     """The append path's statements, in the driver's own parameter style.
 
@@ -388,6 +404,7 @@ __all__ = [
     "GENESIS",
     "OPERATIONS",
     "OUTCOMES",
+    "CANONICAL_COLUMNS",
     "AuditEntry",
     "SqlNodeStore",
     "append",
@@ -396,6 +413,7 @@ __all__ = [
     "encode_field",
     "entry_hash",
     "get_entry",
+    "hashed_line_sql",
     "iter_entries",
     "search",
     "size",
