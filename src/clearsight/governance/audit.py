@@ -152,16 +152,15 @@ def canonical_sql(dialect: str) -> str:
     return f"CASE WHEN {any_null} THEN NULL ELSE CAST(printf('{template}', seq, {', '.join(fields)}) AS BLOB) END"
 
 
-def hashed_line_sql() -> str:
-    """SQLite: an ``audit_log`` row as one line of text: its stored hash, 0x1F, its canonical form.
+def canonical_text_sql() -> str:
+    """SQLite: an ``audit_log`` row's canonical form as text (NULL if any field is NULL).
 
-    NULL if any field is NULL. Verification reads a batch of entries as one value of such
-    lines (the PostgreSQL counterpart is a COPY of :data:`CANONICAL_COLUMNS`).
+    Verification joins a batch of these into one value (see ``hashed_lines``).
     """
     fields = [f'"{c}"' for c in _LOG_COLUMNS[1:12]]
-    any_null = " OR ".join(f"{f} IS NULL" for f in ["entry_hash", *fields])
-    template = "%s\x1f%d" + "\x1f%s" * len(fields)
-    return f"CASE WHEN {any_null} THEN NULL ELSE printf('{template}', entry_hash, seq, {', '.join(fields)}) END"
+    any_null = " OR ".join(f"{f} IS NULL" for f in fields)
+    template = "%d" + "\x1f%s" * len(fields)
+    return f"CASE WHEN {any_null} THEN NULL ELSE printf('{template}', seq, {', '.join(fields)}) END"
 
 
 #: the columns whose stored text, joined by the unit separator, is an entry's canonical form
@@ -413,7 +412,7 @@ __all__ = [
     "encode_field",
     "entry_hash",
     "get_entry",
-    "hashed_line_sql",
+    "canonical_text_sql",
     "iter_entries",
     "search",
     "size",

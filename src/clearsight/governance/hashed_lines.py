@@ -1,32 +1,36 @@
-"""The audit log read for verification as lines of bytes: each entry's stored hash, then its canonical form.
+"""The audit log read for verification a batch at a time, with no Python code per entry.
 
 Verification must hash every field of every entry itself, so its cost is reading the
 entries and hashing them. Reading them as rows costs the driver a Python object per field;
-here each entry arrives as one line ``entry_hash 0x1F canonical 0x0A``, and a batch is
-checked with a few whole-batch operations in C (slices, one SHA-256 per entry, joins and
-comparisons), no Python code per entry:
+here a batch arrives in a form that a few whole-batch operations in C check (slices, one
+SHA-256 per entry, joins and comparisons):
 
-- PostgreSQL sends the entries with ``COPY ... TO STDOUT`` in CSV form whose delimiter is
-  the unit separator, so the server writes the stored fields joined exactly as the
-  canonical form joins them, at less cost than building the form in a query. Its quote
-  (0x01) and NULL marker (0x02) can occur in no stored field (fields are encoded, LOG-15),
-  so a line holding either is a field that was tampered with, and the batch is left to the
-  row-by-row walk to name.
-- SQLite builds a batch's lines with ``printf`` and ``group_concat`` in the database and
-  returns them as one value.
+- PostgreSQL sends each entry as one line ``entry_hash 0x1F canonical 0x0A``, from
+  ``COPY ... TO STDOUT`` in CSV form whose delimiter is the unit separator: the server
+  writes the stored fields joined exactly as the canonical form joins them, at less cost
+  than building the form in a query. Its quote (0x01) and NULL marker (0x02) can occur in
+  no stored field (fields are encoded, LOG-15), so a line holding either is a field that
+  was tampered with.
+- SQLite returns a batch as one row of aggregates built in the database: the entries'
+  leaf inputs (0x00 and the canonical form), one per line, and their sequence numbers,
+  hashes and links, each joined by commas.
 
-A batch that is not exactly one clean line per entry, in order, with matching hashes and
-links, gives ``None``: the caller then walks the log row by row, which names the first bad
-entry. So this path only ever says "all is well" where the row-by-row walk would too.
+A batch that is not exactly one clean entry per sequence number, in order, with matching
+hashes and links, gives ``None``: the caller then walks the log row by row, which names
+the first bad entry. So this path only ever says "all is well" where that walk would too.
 """
 
 from __future__ import annotations
 
 import binascii
+import hashlib
+import sqlite3
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from itertools import islice, repeat
 from operator import itemgetter
+from pathlib import Path
 from typing import Any
 
 from clearsight.errors import StoreError
@@ -40,35 +44,73 @@ _CANONICAL = itemgetter(slice(65, -1))
 #: the canonical form ends with the previous entry's hash
 _PREV = itemgetter(slice(-65, -1))
 _SEQ_PREFIX = b"%d\x1f".__mod__
+_DIGEST = type(hashlib.sha256()).digest
 
 
-def leaves(lines: list[bytes], first_seq: int, prev: bytes | None) -> list[bytes] | None:
-    """The leaf hashes of a batch of lines for entries ``first_seq, first_seq + 1, ...``.
+class Reading:
+    """Where a read of consecutive batches has got to: the next sequence number and link."""
 
-    ``None`` unless every line's stored hash is its recomputed one, every entry points to
-    the one before it (the first to ``prev``, if given) and the sequence numbers run on
-    from ``first_seq`` without a gap.
-    """
-    n = len(lines)
-    computed = merkle.leaf_hashes(map(_CANONICAL, lines))
-    stored = b"".join(map(_HASH, lines))
-    if binascii.hexlify(b"".join(computed)) != stored:
-        return None
-    links = b"".join(map(_PREV, lines))
-    if links[64:] != stored[:-64] or (prev is not None and links[:64] != prev):
-        return None
-    if not all(map(bytes.startswith, lines, map(_SEQ_PREFIX, range(first_seq, first_seq + n)), repeat(65, n))):
-        return None
-    return computed
+    def __init__(self, first_seq: int, prev: bytes | None) -> None:
+        self.next_seq = first_seq
+        #: the hash the next entry must point to (None: not known yet, taken from the first entry)
+        self.prev = prev
+        #: the link the first entry read holds
+        self.first_link: bytes | None = None
 
+    def _start(self, link: bytes) -> bytes:
+        """The hash a batch's first entry must point to, noting the first link read."""
+        if self.first_link is None:
+            self.first_link = link
+        if self.prev is None:
+            self.prev = link
+        return self.prev
 
-def first_link(line: bytes) -> bytes:
-    """The previous entry's hash, as the line's entry holds it."""
-    return _PREV(line)
+    def lines(self, lines: list[bytes]) -> list[bytes] | None:
+        """Leaf hashes of a batch of lines ``hash 0x1F canonical 0x0A``; None unless all is well.
 
+        Every line's stored hash must be its recomputed one, every entry must point to the
+        one before it, and the sequence numbers must run on without a gap.
+        """
+        n = len(lines)
+        if not n:
+            return []
+        prev = self._start(_PREV(lines[0]))
+        computed = merkle.leaf_hashes(map(_CANONICAL, lines))
+        stored = b"".join(map(_HASH, lines))
+        if binascii.hexlify(b"".join(computed)) != stored:
+            return None
+        links = b"".join(map(_PREV, lines))
+        if links[64:] != stored[:-64] or links[:64] != prev:
+            return None
+        seqs = map(_SEQ_PREFIX, range(self.next_seq, self.next_seq + n))
+        if not all(map(bytes.startswith, lines, seqs, repeat(65, n))):
+            return None
+        self.next_seq += n
+        self.prev = stored[-64:]
+        return computed
 
-def last_hash(line: bytes) -> bytes:
-    return _HASH(line)
+    def columns(self, n: int, seqs: bytes, inputs: list[bytes], hashes: bytes, links: bytes) -> list[bytes] | None:
+        """Leaf hashes of a batch read column by column; None unless all is well.
+
+        ``inputs`` are the entries' leaf inputs (0x00 and the canonical form); ``seqs``,
+        ``hashes`` and ``links`` the sequence numbers, stored hashes and previous-entry
+        hashes, each joined by commas (so a value of the wrong length cannot hide).
+        """
+        if len(inputs) != n:
+            return None
+        if not n:
+            return []
+        prev = self._start(links[:64])
+        computed = list(map(_DIGEST, map(hashlib.sha256, inputs)))
+        if binascii.hexlify(b"".join(computed), b",", 32) != hashes:
+            return None
+        if links != (prev + b"," + hashes[:-65] if n > 1 else prev):
+            return None
+        if seqs != b",".join(map(b"%d".__mod__, range(self.next_seq, self.next_seq + n))):
+            return None
+        self.next_seq += n
+        self.prev = hashes[-64:]
+        return computed
 
 
 def _copy_sql(lo: int, hi: int) -> bytes:
@@ -80,12 +122,11 @@ def _copy_sql(lo: int, hi: int) -> bytes:
     ).encode()
 
 
-def postgres(driver: Any, lo: int, hi: int, batch: int) -> Iterator[list[bytes] | None]:
-    """Batches of the lines of entries ``lo <= seq < hi`` from a psycopg connection.
+def postgres(driver: Any, lo: int, hi: int, batch: int, reading: Reading) -> Iterator[list[bytes] | None]:
+    """Leaf hashes of consecutive batches of entries ``lo <= seq < hi`` from a psycopg connection.
 
     The COPY runs on the connection's libpq handle (psycopg's ``pgconn``): its ``Copy``
     object hands over one row at a time through Python, which costs more than the checks.
-    Yields ``None`` for a batch with a tampered field (the caller stops there).
     """
     from psycopg import pq
 
@@ -108,7 +149,7 @@ def postgres(driver: Any, lo: int, hi: int, batch: int) -> Iterator[list[bytes] 
             if _QUOTE in (joined := b"".join(lines)) or _NULL in joined:
                 yield None
                 return
-            yield lines
+            yield reading.lines(lines)
         done = True
     finally:
         if not done:
@@ -134,35 +175,71 @@ def _abandon(driver: Any, pgconn: Any) -> None:
         pass  # the cancelled COPY ends in an error, as asked
 
 
-def sqlite(driver: Any, lo: int, hi: int, batch: int) -> Iterator[list[bytes] | None]:
-    """Batches of the lines of entries ``lo <= seq < hi`` from a sqlite3 connection.
-
-    Each batch is one value built by the database; it must hold one line per entry in the
-    range, each from a row with no NULL field, or the batch is ``None``.
-    """
+_SQLITE_BATCH = (
     # only constants are formatted in; the bounds are parameters
-    sql = (
-        "SELECT count(*), count(line), CAST(group_concat(line, char(10)) AS BLOB) FROM "  # noqa: S608
-        f"(SELECT {audit.hashed_line_sql()} AS line FROM audit_log WHERE seq >= ? AND seq < ? ORDER BY seq)"
-    )
+    "SELECT count(*), group_concat(seq, ','), CAST(group_concat(leaf, char(10)) AS BLOB), "  # noqa: S608
+    "CAST(group_concat(entry_hash, ',') AS BLOB), CAST(group_concat(prev_hash, ',') AS BLOB) FROM "
+    f"(SELECT seq, entry_hash, prev_hash, char(0) || {audit.canonical_text_sql()} AS leaf "
+    "FROM audit_log WHERE seq >= ? AND seq < ? ORDER BY seq)"
+)
+
+
+def sqlite(driver: Any, lo: int, hi: int, batch: int, reading: Reading) -> Iterator[list[bytes] | None]:
+    """Leaf hashes of consecutive batches of entries ``lo <= seq < hi`` from a sqlite3 connection.
+
+    Each batch is one row of aggregates built by the database: its count, the leaf inputs
+    one per line (NULL for a row with a NULL field, so one missing line) and the sequence
+    numbers, hashes and links joined by commas. For a database file the next batch is
+    read on a second, read-only connection in a thread while this one is hashed (SQLite
+    runs without Python's lock), so reading and hashing share the cores.
+    """
+    bounds = [(start, min(start + batch, hi)) for start in range(lo, hi, batch)]
+    path = next((row[2] for row in driver.execute("PRAGMA database_list") if row[1] == "main"), "")
+    results = _read_ahead(path, bounds) if path and len(bounds) > 1 else _read_here(driver, bounds)
+    for n, seqs, inputs, hashes, links in results:
+        if not n:
+            yield []
+            continue
+        yield reading.columns(n, seqs.encode(), inputs.split(b"\n") if inputs else [], hashes or b"", links or b"")
+
+
+def _read_here(driver: Any, bounds: list[tuple[int, int]]) -> Iterator[tuple[Any, ...]]:
     cursor = driver.cursor()
     try:
-        for start in range(lo, hi, batch):
-            stop = min(start + batch, hi)
-            rows, lines_n, joined = cursor.execute(sql, (start, stop)).fetchone()
-            lines = (joined + b"\n").splitlines(keepends=True) if joined else []
-            if not rows == lines_n == len(lines) == stop - start:
-                yield None
-                return
-            yield lines
+        for bound in bounds:
+            yield cursor.execute(_SQLITE_BATCH, bound).fetchone()
     finally:
         cursor.close()
 
 
-def batches(driver: Any, dialect: str, lo: int, hi: int, batch: int) -> Iterator[list[bytes] | None]:
-    """Batches of lines for the entries ``lo <= seq < hi``, on either backend."""
+def _read_ahead(path: str, bounds: list[tuple[int, int]]) -> Iterator[tuple[Any, ...]]:
+    """The batches' rows, each read in a thread while the caller works on the one before."""
+    # used by the pool's one thread only, one query at a time
+    conn = sqlite3.connect(Path(path).as_uri() + "?mode=ro", uri=True, check_same_thread=False)
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(_fetch_one, conn, bounds[0])
+            for bound in bounds[1:]:
+                ready = pending.result()
+                pending = pool.submit(_fetch_one, conn, bound)
+                yield ready
+            yield pending.result()
+    finally:
+        conn.close()
+
+
+def _fetch_one(conn: sqlite3.Connection, bound: tuple[int, int]) -> tuple[Any, ...]:
+    row: tuple[Any, ...] = conn.execute(_SQLITE_BATCH, bound).fetchone()
+    return row
+
+
+def leaves(driver: Any, dialect: str, lo: int, hi: int, batch: int, reading: Reading) -> Iterator[list[bytes] | None]:
+    """Leaf hashes of consecutive batches of the entries ``lo <= seq < hi``, on either backend.
+
+    A None is a batch that is not clean; the caller stops reading there.
+    """
     reader = postgres if dialect == "postgresql" else sqlite
-    return reader(driver, lo, hi, batch)
+    return reader(driver, lo, hi, batch, reading)
 
 
-__all__ = ["batches", "first_link", "last_hash", "leaves"]
+__all__ = ["Reading", "leaves"]

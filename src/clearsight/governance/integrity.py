@@ -184,32 +184,24 @@ def _walk(cursor: Any, walk: _Walk, report: VerifyReport, cut: int) -> _Walked:
 
 
 def _walk_clean(driver: Any, dialect: str, lo: int, hi: int, walk: _Walk, cut: int) -> _Walked | None:
-    """Walk the entries ``lo <= seq < hi`` read as hashed lines; None at the first sign of a problem.
+    """Walk the entries ``lo <= seq < hi`` a batch at a time; None at the first sign of a problem.
 
     The fast path (see :mod:`clearsight.governance.hashed_lines`): it names no entry, so a
     None sends the caller to :func:`_walk`, which does.
     """
     tree = _Tree(cut)
-    first_prev: str | None = None
-    prev = None if walk.prev is None else walk.prev.encode()
-    batches = hashed_lines.batches(driver, dialect, lo, hi, _BATCH)
+    reading = hashed_lines.Reading(lo, None if walk.prev is None else walk.prev.encode())
+    batches = hashed_lines.leaves(driver, dialect, lo, hi, _BATCH, reading)
     try:
-        for lines in batches:
-            if lines is None:
-                return None
-            if not lines:
-                continue
-            if not tree.range.size:
-                first_prev = hashed_lines.first_link(lines[0]).decode()
-            leaves = hashed_lines.leaves(lines, walk.expected_seq, prev)
+        for leaves in batches:
             if leaves is None:
                 return None
-            prev = hashed_lines.last_hash(lines[-1])
-            walk.expected_seq += len(lines)
             tree.extend(leaves)
     finally:
         batches.close()  # type: ignore[attr-defined]
-    walk.prev = None if prev is None else prev.decode()
+    walk.expected_seq = reading.next_seq
+    walk.prev = None if reading.prev is None else reading.prev.decode()
+    first_prev = None if reading.first_link is None else reading.first_link.decode()
     return _Walked(tree.range, walk, first_prev, tree.at_cut)
 
 
