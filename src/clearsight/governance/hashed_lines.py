@@ -25,7 +25,7 @@ from __future__ import annotations
 import binascii
 import hashlib
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from itertools import islice, repeat
@@ -195,15 +195,19 @@ def sqlite(driver: Any, lo: int, hi: int, batch: int, reading: Reading) -> Itera
     """
     bounds = [(start, min(start + batch, hi)) for start in range(lo, hi, batch)]
     path = next((row[2] for row in driver.execute("PRAGMA database_list") if row[1] == "main"), "")
-    results = _read_ahead(path, bounds) if path and len(bounds) > 1 else _read_here(driver, bounds)
-    for n, seqs, inputs, hashes, links in results:
-        if not n:
-            yield []
-            continue
-        yield reading.columns(n, seqs.encode(), inputs.split(b"\n") if inputs else [], hashes or b"", links or b"")
+    second = _read_only(path) if path and len(bounds) > 1 else None
+    results = _read_here(driver, bounds) if second is None else _read_ahead(second, bounds)
+    try:
+        for n, seqs, inputs, hashes, links in results:
+            if not n:
+                yield []
+                continue
+            yield reading.columns(n, seqs.encode(), inputs.split(b"\n") if inputs else [], hashes or b"", links or b"")
+    finally:
+        results.close()
 
 
-def _read_here(driver: Any, bounds: list[tuple[int, int]]) -> Iterator[tuple[Any, ...]]:
+def _read_here(driver: Any, bounds: list[tuple[int, int]]) -> Generator[tuple[Any, ...]]:
     cursor = driver.cursor()
     try:
         for bound in bounds:
@@ -212,10 +216,17 @@ def _read_here(driver: Any, bounds: list[tuple[int, int]]) -> Iterator[tuple[Any
         cursor.close()
 
 
-def _read_ahead(path: str, bounds: list[tuple[int, int]]) -> Iterator[tuple[Any, ...]]:
+def _read_only(path: str) -> sqlite3.Connection | None:
+    """A second, read-only connection to the database file; None if it cannot be had."""
+    try:
+        # used by one thread only, one query at a time (see _read_ahead)
+        return sqlite3.connect(Path(path).as_uri() + "?mode=ro", uri=True, check_same_thread=False)
+    except sqlite3.Error:
+        return None  # the batches are read on the caller's own connection instead
+
+
+def _read_ahead(conn: sqlite3.Connection, bounds: list[tuple[int, int]]) -> Generator[tuple[Any, ...]]:
     """The batches' rows, each read in a thread while the caller works on the one before."""
-    # used by the pool's one thread only, one query at a time
-    conn = sqlite3.connect(Path(path).as_uri() + "?mode=ro", uri=True, check_same_thread=False)
     try:
         with ThreadPoolExecutor(1) as pool:
             pending = pool.submit(_fetch_one, conn, bounds[0])
