@@ -189,7 +189,7 @@ def test_entries_appended_while_verifying_are_left_for_the_next_verification(
     """An auditor verifies a live system: appends that land mid-way are no truncation."""
     _fill(workspace, 20)
     before = _verify(workspace, workers=1).entries
-    walk = integrity._walk
+    walk = integrity._one_pass
 
     def walk_between_appends(*args: object, **kw: object) -> object:
         _append(workspace, 1000)  # lands after verification read the log's extent
@@ -197,10 +197,62 @@ def test_entries_appended_while_verifying_are_left_for_the_next_verification(
         _append(workspace, 1001)  # lands before verification compares with the stored tree
         return walked
 
-    monkeypatch.setattr(integrity, "_walk", walk_between_appends)
+    monkeypatch.setattr(integrity, "_one_pass", walk_between_appends)
     report = _verify(workspace, workers=1)
     assert report.ok, report.problems
     assert report.entries == before
     monkeypatch.undo()
     again = _verify(workspace, workers=1)
     assert again.ok and again.entries == before + 2
+
+
+@pytest.mark.parametrize("batch", [4, 1 << 14])
+def test_awkward_text_verifies_without_the_row_by_row_walk(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch, batch: int
+) -> None:
+    """Backslashes, quotes, JSON escapes and non-ASCII text are read and hashed on the fast path
+    (in one batch, and in several: on SQLite each read ahead in a thread)."""
+    monkeypatch.setattr(integrity, "_BATCH", batch)
+    awkward = "Zoë \u4e2d\U0001f600 \\N \\\\ \\x1f \" ' % %s, (a) \r\n\x1b[31m \x1f \x01 \x02"
+    _fill(workspace, 6)
+    for i in range(5):
+        _append(workspace, i, purpose=awkward, action=awkward, client="", details={"q": awkward, "n": i})
+    _fill(workspace, 3)
+    walked: list[bool] = []
+    row_by_row = integrity._walk
+
+    def spy(*args: object, **kw: object) -> object:
+        walked.append(True)
+        return row_by_row(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(integrity, "_walk", spy)
+    report = _verify(workspace, workers=1)
+    assert report.ok, report.problems
+    assert walked == []
+    with workspace.store.connect() as conn:
+        leaves = [bytes.fromhex(e.entry_hash) for e in audit.iter_entries(conn)]
+    assert report.root_hash == merkle.root_from_leaf_hashes(leaves).hex()
+
+
+@pytest.mark.parametrize("value", ["newline", "separator", "quote", "null-marker", "null", "comma"])
+def test_a_field_holding_the_read_formats_own_bytes_is_named(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    """Bytes the fast read gives a meaning (line end, delimiter, quote, NULL, the comma that
+    joins hashes) send it to the row-by-row walk, which names the entry."""
+    monkeypatch.setattr(integrity, "_BATCH", 4)
+    if value == "null" and workspace.store.is_sqlite:
+        pytest.skip("SQLite cannot drop a NOT NULL constraint in place")
+    _fill(workspace, 10)
+    char = "chr" if workspace.store.is_postgres else "char"
+    code = {"newline": 10, "separator": 31, "quote": 1, "null-marker": 2}
+    if value == "null":
+        _raw(workspace, "ALTER TABLE audit_log ALTER COLUMN details DROP NOT NULL",
+             "UPDATE audit_log SET details = NULL WHERE seq = 6")
+    elif value == "comma":
+        _raw(workspace, "UPDATE audit_log SET prev_hash = substr(prev_hash, 1, 63) || ',' WHERE seq = 6")
+    else:
+        _raw(workspace, f"UPDATE audit_log SET details = 'x' || {char}({code[value]}) || 'y' WHERE seq = 6")
+    report = _verify(workspace, workers=1)
+    assert not report.ok
+    assert report.first_bad_entry == 6

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, func, select
 
 from clearsight.governance import merkle
 from clearsight.store import tables as t
@@ -152,6 +152,21 @@ def canonical_sql(dialect: str) -> str:
     return f"CASE WHEN {any_null} THEN NULL ELSE CAST(printf('{template}', seq, {', '.join(fields)}) AS BLOB) END"
 
 
+def canonical_text_sql() -> str:
+    """SQLite: an ``audit_log`` row's canonical form as text (NULL if any field is NULL).
+
+    Verification joins a batch of these into one value (see ``hashed_lines``).
+    """
+    fields = [f'"{c}"' for c in _LOG_COLUMNS[1:12]]
+    any_null = " OR ".join(f"{f} IS NULL" for f in fields)
+    template = "%d" + "\x1f%s" * len(fields)
+    return f"CASE WHEN {any_null} THEN NULL ELSE printf('{template}', seq, {', '.join(fields)}) END"
+
+
+#: the columns whose stored text, joined by the unit separator, is an entry's canonical form
+CANONICAL_COLUMNS = _LOG_COLUMNS[:12]
+
+
 class _Sql:
     """The append path's statements, in the driver's own parameter style.
 
@@ -170,6 +185,12 @@ class _Sql:
 
 
 _SQL = {"sqlite": _Sql("?"), "postgresql": _Sql("%s")}
+
+#: the stored tree nodes at the given (level, index) keys, on PostgreSQL
+_PG_NODES = (
+    "SELECT n.level, n.idx, n.hash FROM unnest(%s::integer[], %s::bigint[]) AS k(level, idx) "
+    "JOIN audit_nodes n ON n.level = k.level AND n.idx = k.idx"
+)
 
 #: the server-side append installed by migration 0006 (PostgreSQL)
 _PG_APPEND = "SELECT * FROM clearsight_audit_append(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
@@ -368,11 +389,20 @@ class SqlNodeStore:
         wanted = sorted(k for k in keys if k not in self._cache)
         if not wanted:
             return
-        # an OR of key lookups: both SQLite and PostgreSQL answer each from the primary key
-        # (SQLite plans a row-value IN list as a scan)
-        n = t.audit_nodes.c
-        q = select(n.level, n.idx, n.hash).where(or_(*(and_(n.level == lv, n.idx == ix) for lv, ix in wanted)))
-        for row in self._conn.execute(q):
+        # straight to the driver: a proof's few dozen keys would cost more to build as an
+        # SQLAlchemy expression than to look up
+        if self._conn.dialect.name == "postgresql":
+            # one statement whatever the number of keys (prepared once): key arrays joined
+            # to the primary key
+            levels, indexes = zip(*wanted, strict=True)
+            rows = self._conn.exec_driver_sql(_PG_NODES, (list(levels), list(indexes)))
+        else:
+            # an OR of key lookups, each answered from the primary key (SQLite plans a
+            # row-value IN list as a scan)
+            where = " OR ".join(["(level = ? AND idx = ?)"] * len(wanted))
+            rows = self._conn.exec_driver_sql(f"SELECT level, idx, hash FROM audit_nodes WHERE {where}",  # noqa: S608
+                                              tuple(v for key in wanted for v in key))
+        for row in rows:
             self._cache[(int(row[0]), int(row[1]))] = bytes(row[2])
 
 
@@ -402,6 +432,7 @@ __all__ = [
     "GENESIS",
     "OPERATIONS",
     "OUTCOMES",
+    "CANONICAL_COLUMNS",
     "AuditEntry",
     "SqlNodeStore",
     "append",
@@ -410,6 +441,7 @@ __all__ = [
     "encode_field",
     "entry_hash",
     "get_entry",
+    "canonical_text_sql",
     "iter_entries",
     "search",
     "size",

@@ -26,8 +26,8 @@ from sqlalchemy import Connection, create_engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
-from clearsight.errors import IntegrityError, NotFound
-from clearsight.governance import audit, merkle, treehead, verifier
+from clearsight.errors import IntegrityError, NotFound, StoreError
+from clearsight.governance import audit, hashed_lines, merkle, treehead, verifier
 from clearsight.governance.audit import GENESIS, SqlNodeStore, get_entry
 from clearsight.store import tables as t
 
@@ -150,25 +150,76 @@ class _Walked:
     at_cut: merkle.CompactRange | None
 
 
+class _Tree:
+    """The tree being rebuilt, and its state after the first ``cut`` leaves (a kept head's size)."""
+
+    def __init__(self, cut: int) -> None:
+        self.range = merkle.CompactRange()
+        self.cut = cut
+        self.at_cut: merkle.CompactRange | None = merkle.CompactRange() if cut == 0 else None
+
+    def extend(self, leaves: list[bytes]) -> None:
+        tree = self.range
+        if tree.size < self.cut <= tree.size + len(leaves):
+            split = self.cut - tree.size
+            tree.extend(leaves[:split])
+            self.at_cut = copy.deepcopy(tree)
+            leaves = leaves[split:]
+        tree.extend(leaves)
+
+
 def _walk(cursor: Any, walk: _Walk, report: VerifyReport, cut: int) -> _Walked:
-    """Hash and check every row the cursor yields; keep the tree's state after ``cut`` rows."""
-    tree = merkle.CompactRange()
+    """Hash and check every row the cursor yields, naming each bad entry; keep the tree after ``cut`` rows."""
+    tree = _Tree(cut)
     first_prev: str | None = None
-    at_cut: merkle.CompactRange | None = merkle.CompactRange() if cut == 0 else None
     while rows := cursor.fetchmany(_BATCH):
-        if not tree.size:
+        if not tree.range.size:
             first_prev = rows[0][2]
             if walk.prev is None:
                 walk.prev = first_prev
         leaves = _leaves([row[1] for row in rows])
         _check_batch(rows, leaves, walk, report)
-        if tree.size < cut <= tree.size + len(leaves):
-            split = cut - tree.size
-            tree.extend(leaves[:split])
-            at_cut = copy.deepcopy(tree)
-            leaves = leaves[split:]
         tree.extend(leaves)
-    return _Walked(tree, walk, first_prev, at_cut)
+    return _Walked(tree.range, walk, first_prev, tree.at_cut)
+
+
+def _walk_clean(driver: Any, dialect: str, lo: int, hi: int, walk: _Walk, cut: int) -> _Walked | None:
+    """Walk the entries ``lo <= seq < hi`` a batch at a time; None at the first sign of a problem.
+
+    The fast path (see :mod:`clearsight.governance.hashed_lines`): it names no entry, so a
+    None sends the caller to :func:`_walk`, which does.
+    """
+    tree = _Tree(cut)
+    reading = hashed_lines.Reading(lo, None if walk.prev is None else walk.prev.encode())
+    batches = hashed_lines.leaves(driver, dialect, lo, hi, _BATCH, reading)
+    try:
+        for leaves in batches:
+            if leaves is None:
+                return None
+            tree.extend(leaves)
+    finally:
+        batches.close()  # type: ignore[attr-defined]
+    walk.expected_seq = reading.next_seq
+    walk.prev = None if reading.prev is None else reading.prev.decode()
+    first_prev = None if reading.first_link is None else reading.first_link.decode()
+    return _Walked(tree.range, walk, first_prev, tree.at_cut)
+
+
+def _one_pass(conn: Connection, high: int, cut: int, report: VerifyReport) -> _Walked:
+    """Walk the whole log in this process: the fast path first, row by row if it finds a problem."""
+    driver = conn.connection.driver_connection
+    dialect = conn.dialect.name
+    low: int | None = conn.execute(select(func.min(t.audit_log.c.seq))).scalar_one()
+    if low in (None, 1):
+        walked = _walk_clean(driver, dialect, 1, high + 1, _Walk(), cut)
+        if walked is not None:
+            return walked
+    # straight from the driver: verification reads every entry, so row wrapping matters
+    cursor = _entries(driver, dialect, _LOWEST_SEQ, high + 1)
+    try:
+        return _walk(cursor, _Walk(), report, cut)
+    finally:
+        cursor.close()
 
 
 #: below any sequence number an entry can have, so that a tampered low one is still read
@@ -189,18 +240,15 @@ def _extent(conn: Connection) -> tuple[int, int]:
     return (0 if high is None else int(high)), (0 if top is None else int(top) + 1)
 
 
-def _walk_piece(url: str, lo: int, hi: int, cut: int) -> tuple[_Walked, bool]:
-    """Walk the entries ``lo <= seq < hi`` on a connection of this process's own."""
+def _walk_piece(url: str, lo: int, hi: int, cut: int) -> _Walked | None:
+    """Walk the entries ``lo <= seq < hi`` on a connection of this process's own; None if not clean."""
     engine = create_engine(url, poolclass=NullPool)
     try:
         with engine.connect() as conn:
-            cursor = _entries(conn.connection.driver_connection, conn.dialect.name, lo, hi)
-            report = VerifyReport()
-            walked = _walk(cursor, _Walk(expected_seq=lo, prev=None), report, cut)
-            cursor.close()
+            driver = conn.connection.driver_connection
+            return _walk_clean(driver, conn.dialect.name, lo, hi, _Walk(expected_seq=lo, prev=None), cut)
     finally:
         engine.dispose()
-    return walked, report.ok
 
 
 def _walk_in_pieces(conn: Connection, head_size: int, workers: int, high: int) -> _Walked | None:
@@ -229,13 +277,13 @@ def _walk_in_pieces(conn: Connection, head_size: int, workers: int, high: int) -
         ) as pool:
             pieces = list(pool.map(_walk_piece, [target] * len(starts), starts,
                                    [min(lo + _PIECE, high + 1) for lo in starts], cuts))
-    except (OSError, SQLAlchemyError, BrokenProcessPool):
+    except (OSError, SQLAlchemyError, StoreError, BrokenProcessPool):
         return None  # the single pass reads through the caller's own connection
     whole = merkle.CompactRange()
     at_cut: merkle.CompactRange | None = merkle.CompactRange() if head_size == 0 else None
     prev: str | None = GENESIS
-    for lo, (piece, ok) in zip(starts, pieces, strict=True):
-        if not ok or piece.first_prev != prev or piece.tree.size != min(_PIECE, high + 1 - lo):
+    for lo, piece in zip(starts, pieces, strict=True):
+        if piece is None or piece.first_prev != prev or piece.tree.size != min(_PIECE, high + 1 - lo):
             return None
         if piece.at_cut is not None:
             at_cut = copy.deepcopy(whole)
@@ -270,12 +318,7 @@ def verify(conn: Connection, *, against: treehead.SignedTreeHead | None = None,
     high, stored_size = _extent(conn)
     walked = _walk_in_pieces(conn, head_size, workers, high)
     if walked is None:
-        # straight from the driver: verification reads every entry, so row wrapping matters
-        cursor = _entries(conn.connection.driver_connection, conn.dialect.name, _LOWEST_SEQ, high + 1)
-        try:
-            walked = _walk(cursor, _Walk(), report, head_size)
-        finally:
-            cursor.close()
+        walked = _one_pass(conn, high, head_size, report)
     tree = walked.tree
     head_root = None if walked.at_cut is None else walked.at_cut.root()
     report.entries = tree.size

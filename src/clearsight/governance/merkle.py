@@ -52,6 +52,7 @@ EMPTY_ROOT = hashlib.sha256(b"").digest()
 """Root hash of the tree with no leaves: SHA-256 of the empty string."""
 
 _HASH_DIGEST = type(hashlib.sha256()).digest
+_NODE_INPUT = NODE_PREFIX + b"%b%b"
 
 __all__ = [
     "EMPTY_ROOT",
@@ -217,11 +218,12 @@ def perfect_root(leaf_hashes: Sequence[bytes]) -> bytes:
     n = len(leaf_hashes)
     if n == 0 or n & (n - 1):
         raise ValueError(f"a perfect subtree has a power-of-two number of leaves, not {n}")
-    # map() over C methods: no Python bytecode per node, which is most of the cost here
-    sha, digest, add = hashlib.sha256, _HASH_DIGEST, NODE_PREFIX.__add__
+    # map() over C methods: no Python bytecode per node, which is most of the cost here;
+    # one format builds each node's input (prefix, left, right) in a single allocation
+    sha, digest, node_input = hashlib.sha256, _HASH_DIGEST, _NODE_INPUT.__mod__
     level = list(leaf_hashes)
     while len(level) > 1:
-        level = list(map(digest, map(sha, map(add, map(bytes.__add__, level[0::2], level[1::2])))))
+        level = list(map(digest, map(sha, map(node_input, zip(level[0::2], level[1::2], strict=True)))))
     return level[0]
 
 
