@@ -454,7 +454,7 @@ def test_a_rare_spelling_is_read_as_the_recurring_forename_of_its_surname() -> N
     assert kept_apart(attrs["im0"], attrs["ir0"])
 
 
-def test_second_pass_merges_one_name_and_birth_date_at_two_addresses_unless_the_date_is_a_placeholder() -> None:
+def test_second_pass_merges_one_name_and_birth_date_at_two_addresses_unless_the_date_is_a_system_default() -> None:
     rows = [
         *_filler(),
         # a man who moved: the same name and birth date at two addresses

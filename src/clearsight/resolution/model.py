@@ -53,8 +53,8 @@ from clearsight.resolution.settings import (
 )
 
 #: a birth date held by more than this many times the records of an average date is a
-#: placeholder (1 January, an unknown-date default), not evidence that two records are one person
-PLACEHOLDER_DATE_RATIO = 5
+#: default a record system fills in for an unknown date (1 January), not evidence that two records are one person
+DEFAULT_DATE_RATIO = 5
 
 #: what every stored explanation says about itself (DSR-2)
 ASSESSMENT_NOTE = "a model's assessment of how likely two records are one entity, not a fact"
@@ -526,7 +526,7 @@ class ResolutionEngine:
         with it, and then the pair stays in review. A review pair whose records carry the
         same full name and the same full date of birth is merged too: the model held it back
         for a place or phone that disagrees, which a person who moved has. The date must not be
-        a placeholder (a date held by more than :data:`PLACEHOLDER_DATE_RATIO` times the
+        a system default (a date held by more than :data:`DEFAULT_DATE_RATIO` times the
         records of an average date). Uses the data only, never labels.
 
         Returns:
@@ -537,7 +537,7 @@ class ResolutionEngine:
         only = _sql_str("second pass: the only person of this name in the data")
         dated = _sql_str("second pass: the same full name and the same full date of birth")
         same_date = (
-            f"l.dob = r.dob AND length(l.dob) = 10 AND l.dob IN (SELECT dob FROM date_counts WHERE n <= {PLACEHOLDER_DATE_RATIO} * mean)"  # noqa: S608 - a constant
+            f"l.dob = r.dob AND length(l.dob) = 10 AND l.dob IN (SELECT dob FROM date_counts WHERE n <= {DEFAULT_DATE_RATIO} * mean)"  # noqa: S608 - a constant
             if "dob" in self.present else "false"
         )
         dates = (
