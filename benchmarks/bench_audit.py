@@ -33,7 +33,7 @@ from clearsight.governance.markings import Marking
 from clearsight.store import tables as t
 from clearsight.store.engine import Store
 from clearsight.store.ids import entity_id, statement_id
-from clearsight.store.writes import ensure_markings
+from clearsight.store.writes import bulk_insert, ensure_markings
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 console = Console()
@@ -46,18 +46,6 @@ def _ctx() -> Context:
 
 _FILL_COLUMNS = ("seq", "at", "operation", "action", "user", "purpose", "component", "client", "outcome",
                  "subjects", "details", "prev_hash", "entry_hash")
-
-
-def _write_rows(store: Store, conn: Any, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-    """Insert rows straight through the driver (COPY on PostgreSQL): the fixture, not the measure."""
-    names = ", ".join(f'"{c}"' for c in columns)
-    driver = conn.connection.driver_connection
-    if store.is_postgres:
-        with driver.cursor().copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-    else:
-        driver.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})", rows)
 
 
 def bulk_fill(store: Store, n: int) -> None:
@@ -79,8 +67,8 @@ def bulk_fill(store: Store, n: int) -> None:
             tree.append(bytes.fromhex(digest))
             prev = digest
             if len(batch_log) >= 50_000 or i == n:
-                _write_rows(store, conn, "audit_log", _FILL_COLUMNS, batch_log)
-                _write_rows(store, conn, "audit_nodes", ("level", "idx", "hash"), batch_nodes)
+                bulk_insert(conn, "audit_log", _FILL_COLUMNS, batch_log)
+                bulk_insert(conn, "audit_nodes", ("level", "idx", "hash"), batch_nodes)
                 batch_log, batch_nodes = [], []
 
 
