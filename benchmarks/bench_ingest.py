@@ -129,6 +129,16 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def _rss_mb() -> float:
+    """The resident set now (Linux), for the trace of memory during a run."""
+    with open("/proc/self/statm", encoding="ascii") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+#: points of a run (fractions of its rows) at which the trace samples rate and memory
+TRACE_AT = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
 def _fresh_db(kind: str, folder: Path) -> str:
     if kind == "sqlite":
         return f"sqlite:///{folder / f'bench-{uuid.uuid4().hex[:8]}.db'}"
@@ -166,11 +176,22 @@ def measure_ingest(file: Path, mapping: str, url: str, workspace: Path, export: 
     settings = load_settings(environ={}, workspace=workspace, db_url=url, user="bench")
     ws = init_workspace(settings, user="bench")
     ctx = ws.context(PURPOSE)
+    total_bytes = file.stat().st_size
+    trace: list[list[float]] = []
+    marks = list(TRACE_AT)
     start = time.perf_counter()
-    summary = ingest(ws.governance, ctx, str(file), mapping, reports_dir=workspace / "reports", batch_size=settings.batch_size)
+
+    def progress(rows: int, done: int | None, _size: int | None) -> None:
+        # memory and elapsed time at each tenth of the file, to show whether either drifts
+        if marks and done is not None and done >= marks[0] * total_bytes:
+            marks.pop(0)
+            trace.append([rows, round(time.perf_counter() - start, 1), round(_rss_mb())])
+
+    summary = ingest(ws.governance, ctx, str(file), mapping, reports_dir=workspace / "reports",
+                     batch_size=settings.batch_size, progress=progress)
     seconds = time.perf_counter() - start
     out = {"rows": summary.rows_read, "seconds": seconds, "peak_mb": _peak_mb(), "statements": summary.statements_written,
-           "entities": summary.entities_written, "links": summary.links_written}
+           "entities": summary.entities_written, "links": summary.links_written, "trace": trace}
     if export is not None:
         _export(ws.store.engine, export)
     ws.close()
@@ -282,6 +303,17 @@ def run_pair(label: str, file: Path, mapping: str, kind: str, tmp: Path) -> dict
     print(f"{label:<34} {kind:<8} {line['rows']:>9,} rows {line['db_rows']:>10,} db rows  "
           f"{line['rows_per_s']:>7,} rows/s  peak {line['peak_mb']:>5} MB  reference {line['reference_rows_per_s']:>7,} rows/s "
           f"({line['reference_peak_mb']} MB)  ratio {line['ratio']:.2f}x", flush=True)
+    trace = ing.get("trace") or []
+    if trace:
+        # rows/s over each tenth of the file and the resident set at its end: flat lines mean
+        # neither the rate nor the memory depends on how much is already loaded
+        steps, last_rows, last_s = [], 0.0, 0.0
+        for rows, secs, rss in trace:
+            rate_here = (rows - last_rows) / max(secs - last_s, 1e-9)
+            steps.append(f"{int(rows):,}: {rate_here:,.0f} rows/s, {rss:.0f} MB")
+            last_rows, last_s = rows, secs
+        print("    trace  " + " | ".join(steps), flush=True)
+        line["trace"] = trace
     return line
 
 
