@@ -111,12 +111,19 @@ class SearchResults:
         }
 
 
-@dataclass
 class _Hit:
-    schema: str
-    score: float = 0.0
-    reasons: dict[tuple[str, str, str], float] = field(default_factory=dict)
-    matched_sources: set[str] = field(default_factory=set)
+    """A canonical entity found so far: its best score, why, and via which sources.
+
+    Slotted and built positionally: a common name makes thousands per search.
+    """
+
+    __slots__ = ("matched_sources", "reasons", "schema", "score")
+
+    def __init__(self, schema: str, score: float = 0.0, source: str | None = None) -> None:
+        self.schema = schema
+        self.score = score
+        self.reasons: dict[tuple[str, str, str], float] = {}
+        self.matched_sources: set[str] = {source} if source is not None else set()
 
     def add(self, score: float, prop: str, match: str, term: str, source: str) -> None:
         self.score = max(self.score, score)
@@ -233,8 +240,14 @@ def _seekers(readings: dict[tuple[str, str], tuple[float, str]]) -> list[tuple[s
 
 def _name_channel(
     op: Operation, tokens: list[str], hits: dict[str, _Hit], schema: list[str] | None, source: list[str] | None
-) -> None:
-    """Canonical entities with every query word in some visible name (one query for all words)."""
+) -> _NameReadings:
+    """Canonical entities with every query word in some visible name (one query for all words).
+
+    A query of two words that pair is answered from the pair rows: every hit in no
+    cluster is counted, faceted and scored from them, and only the page's hits are read
+    again for their reasons (:func:`_name_reasons`); resolved people among the candidates
+    are read in full. Returns what the reasons of the page need.
+    """
     plans = [(tok, _token_options(op, tok)) for tok in tokens]
     # per word: (kind, key) -> best (weight, match) among its readings
     readings: list[dict[tuple[str, str], tuple[float, str]]] = []
@@ -244,10 +257,96 @@ def _name_channel(
             if (kind, key) not in best or weight > best[(kind, key)][0]:
                 best[(kind, key)] = (weight, match)
         readings.append(best)
-    rows = op.run(si.name_hits, words=[sorted(r) for r in readings], narrow=[_finders(r) for r in readings],
-                  seek=[_seekers(r) for r in readings], schema=schema, source=source)
+    words = [sorted(r) for r in readings]
+    seek = [_seekers(r) for r in readings]
+    found = _NameReadings(tokens=tokens, readings=readings, words=words, schema=schema, source=source)
+    cands = op.run(si.pair_candidates, seek=seek, schema=schema, source=source)
+    if cands is None:
+        rows = op.run(si.name_hits, words=words, narrow=[_finders(r) for r in readings], seek=seek,
+                      schema=schema, source=source)
+        _add_name_rows(rows, found, hits)
+        return found
+    _add_pair_hits(cands.hits, found, hits)
+    if cands.clustered:
+        _add_name_rows(op.run(si.name_hits, words=words, schema=schema, source=source, canonical_ids=cands.clustered),
+                       found, hits)
+    return found
+
+
+@dataclass
+class _NameReadings:
+    """A name query's words read as index keys, and the hits whose reasons are still to read."""
+
+    tokens: list[str]
+    readings: list[dict[tuple[str, str], tuple[float, str]]]
+    words: list[list[tuple[str, str]]]
+    schema: list[str] | None
+    source: list[str] | None
+    #: hits counted and scored from the pair rows, whose reasons are read only for the page
+    unexplained: set[str] = field(default_factory=set)
+
+
+def _add_pair_hits(rows: Sequence[tuple[str, ...]], found: _NameReadings, hits: dict[str, _Hit]) -> None:
+    """Score the entities of the pair rows whose two words both matched; add them as hits.
+
+    A row's key meets a word by the token behind it (a spelling the word is read as, an
+    exact or near one) or by the key itself (the word's phonetic code or initial); each
+    word takes its best weight over the entity's rows, as :func:`_add_name_rows` does
+    over its index rows, so both give the same score. Rows are
+    :class:`~clearsight.store.search_index.PairHit` tuples; this loop runs once per row
+    of a common name, so it works on plain tuples and dictionaries.
+    """
+    # the two words' pair keys are disjoint: a key names its word
+    word_of: dict[str, int] = {}
+    by_key: dict[str, float] = {}
+    by_term: dict[tuple[str, str], float] = {}
+    for n, best in enumerate(found.readings):
+        for (kind, key), (weight, _match) in best.items():
+            if kind != "name":
+                pk = si.pair_key(kind, key)
+                word_of[pk] = n
+                by_key[pk] = max(weight, by_key.get(pk, 0.0))
+    for n, best in enumerate(found.readings):
+        for (kind, key), (weight, _match) in best.items():
+            code = k.phonetic(key) if kind == "name" else ""
+            if code:
+                pk = si.pair_key("phonetic", code)
+                word_of[pk] = n
+                by_term[(pk, key)] = max(weight, by_key.get(pk, 0.0), by_term.get((pk, key), 0.0))
+    # entity -> [best weight of word 0, of word 1, schema, source]
+    scored: dict[str, list[Any]] = {}
+    for entity, schema, source, a, a_term, b, b_term in rows:
+        wa = by_term.get((a, a_term)) or by_key.get(a, 0.0)
+        wb = by_term.get((b, b_term)) or by_key.get(b, 0.0)
+        if word_of[a]:
+            wa, wb = wb, wa
+        got = scored.get(entity)
+        if got is None:
+            scored[entity] = [wa, wb, schema, source]
+            continue
+        if wa > got[0]:
+            got[0] = wa
+        if wb > got[1]:
+            got[1] = wb
+    size = len(found.tokens)
+    for entity, (first, second, schema, source) in scored.items():
+        if not (first and second):
+            continue
+        score = round((first + second) / size, 4)
+        hit = hits.get(entity)
+        if hit is None:
+            hits[entity] = _Hit(schema, score, source)
+        else:
+            hit.score = max(hit.score, score)
+            hit.matched_sources.add(source)
+        found.unexplained.add(entity)
+
+
+def _add_name_rows(rows: Sequence[si.NameHit], found: _NameReadings, hits: dict[str, _Hit]) -> None:
+    """Add the canonical entities whose visible index rows meet every word, with the reasons."""
+    tokens, readings = found.tokens, found.readings
     # per canonical: per word -> (weight, prop, match)
-    found: dict[str, dict[int, tuple[float, str, str]]] = defaultdict(dict)
+    per_canonical: dict[str, dict[int, tuple[float, str, str]]] = defaultdict(dict)
     schemas: dict[str, str] = {}
     sources: dict[str, set[str]] = defaultdict(set)
     # (kind, key) -> the words it is a reading of, with its (weight, match) for each
@@ -256,14 +355,14 @@ def _name_channel(
         for pair, (weight, match) in best.items():
             meets[pair].append((n, weight, match))
     for r in rows:
-        per_word = found[r.canonical_id]
+        per_word = per_canonical[r.canonical_id]
         for n, weight, match in meets.get((r.kind, r.key), ()):
             current = per_word.get(n)
             if current is None or weight > current[0] or (weight == current[0] and r.prop < current[1]):
                 per_word[n] = (weight, r.prop, match)
         schemas[r.canonical_id] = r.schema
         sources[r.canonical_id].add(r.source)
-    for canonical, per_word in found.items():
+    for canonical, per_word in per_canonical.items():
         if len(per_word) < len(tokens):
             continue
         score = round(sum(w for w, _, _ in per_word.values()) / len(tokens), 4)
@@ -273,6 +372,16 @@ def _name_channel(
             reason = (prop, match, tokens[n])
             hit.reasons[reason] = max(hit.reasons.get(reason, 0.0), weight)
         hit.matched_sources.update(sources[canonical])
+
+
+def _name_reasons(op: Operation, found: _NameReadings | None, page_ids: Sequence[str], hits: dict[str, _Hit]) -> None:
+    """Read the reasons of the page's hits that were counted and scored from the pair rows."""
+    if found is None:
+        return
+    ids = [cid for cid in page_ids if cid in found.unexplained]
+    if ids:
+        rows = op.run(si.name_hits, words=found.words, schema=found.schema, source=found.source, canonical_ids=ids)
+        _add_name_rows(rows, found, hits)
 
 
 def _identifier_channel(
@@ -381,14 +490,16 @@ def search(
         index = _ensure_fresh(op)
         hits: dict[str, _Hit] = {}
         name_words = k.query_name_tokens(query)
+        named: _NameReadings | None = None
         if name_words and all(tok.isalpha() for tok in name_words):
-            _name_channel(op, name_words, hits, schemas, sources)
+            named = _name_channel(op, name_words, hits, schemas, sources)
         _identifier_channel(op, query, hits, schemas, sources)
         if tokens:
             _text_channel(op, tokens, hits, schemas, sources)
         hits = _apply_filters(op, hits, since, until, area)
         ranked = sorted(hits.items(), key=lambda kv: (-kv[1].score, kv[0]))
         page_ids = [cid for cid, _ in ranked[offset : offset + max(limit, 0)]]
+        _name_reasons(op, named, page_ids, hits)
         captions, members = caption_map(op, page_ids) if page_ids else ({}, {})
         facets: dict[str, dict[str, int]] = {"schema": {}, "source": {}}
         for _cid, hit in ranked:

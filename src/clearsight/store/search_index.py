@@ -60,6 +60,9 @@ class Derived:
     keys: list[tuple[str, str]] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
     terms: list[str] = field(default_factory=list)
+    #: (phonetic code, the name token that has it) for each phonetic key: what the pair
+    #: rows carry so that a name query's hits are scored from the pairs alone
+    spellings: list[tuple[str, str]] = field(default_factory=list)
 
 
 #: (entity schema, property, value) -> what to index
@@ -262,15 +265,38 @@ def _pairs_of(keys: Iterable[str]) -> list[tuple[str, str]]:
     return list(combinations(sorted(set(keys)), 2))
 
 
+#: an entity's pairable key as the pair rows hold it: (pair key, the name token behind a
+#: phonetic code or '' for an initial, the marking of the statement it came from)
+PairKey = tuple[str, str, str]
+#: what a pair row says of its entity: (entity id, marking id, state, schema, source)
+PairOwner = tuple[str, str, str, str, str]
+
+
+def _pair_rows(owner: PairOwner, keys: Iterable[PairKey]) -> list[tuple[str, ...]]:
+    """The ``search_pairs`` rows of one entity: every two of its keys with different pair keys."""
+    entity, marking, state, schema, source = owner
+    return [
+        (x[0], y[0], entity, x[1], y[1], x[2], y[2], marking, state, schema, source)
+        for x, y in combinations(sorted(set(keys)), 2)
+        if x[0] != y[0]
+    ]
+
+
+_PAIR_INSERT = (
+    "INSERT INTO search_pairs (a, b, entity_id, a_term, b_term, a_marking_id, b_marking_id, marking_id, state, "
+    "schema, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+)
+
+
 def _write(
     conn: Connection,
     keys: list[tuple[str, ...]],
     texts: list[tuple[str, ...]],
     terms: set[str],
-    pairs: Sequence[tuple[str, str, str]] = (),
+    pairs: Sequence[tuple[str, ...]] = (),
 ) -> None:
     _insert_many(conn, "INSERT INTO search_keys (entity_id, prop, kind, key, marking_id) VALUES (?, ?, ?, ?, ?)", keys)
-    _insert_many(conn, "INSERT INTO search_pairs (a, b, entity_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", pairs)
+    _insert_many(conn, _PAIR_INSERT, pairs)
     _insert_many(conn, "INSERT INTO search_text (entity_id, prop, marking_id, body) VALUES (?, ?, ?, ?)", texts)
     if terms:
         ordered = sorted(terms)
@@ -282,9 +308,10 @@ def _write(
 
 def _statement_rows(conn: Connection, entity_ids: Sequence[str] | None) -> Iterable[Any]:
     s = t.statements
+    e = t.entities
     q = (
-        select(s.c.entity_id, t.entities.c.schema, s.c.prop, s.c.value, s.c.marking_id)
-        .join(t.entities, t.entities.c.id == s.c.entity_id)
+        select(s.c.entity_id, e.c.schema, s.c.prop, s.c.value, s.c.marking_id, e.c.marking_id, e.c.state, e.c.source)
+        .join(e, e.c.id == s.c.entity_id)
         .where(s.c.superseded_by.is_(None))
         .where(func.coalesce(t.entities.c.state, "") != "erased")
     )
@@ -316,16 +343,17 @@ def refresh(conn: Connection, *, derive: Derive, entity_ids: Sequence[str] | Non
     keys: list[tuple[str, ...]] = []
     texts: list[tuple[str, ...]] = []
     terms: set[str] = set()
-    pairs: list[tuple[str, str, str]] = []
+    pairs: list[tuple[str, ...]] = []
     seen: set[str] = set()
     n_keys = n_texts = 0
     cache: dict[tuple[str, str, str], Derived] = {}
     # the statements come entity by entity: an entity's pair keys are complete when the next starts
-    current, paired = "", set[str]()
-    for entity_id, schema, prop, value, marking_id in _statement_rows(conn, entity_ids):
-        if entity_id != current:
-            pairs.extend((a, b, current) for a, b in _pairs_of(paired))
-            current, paired = entity_id, set()
+    owner: PairOwner = ("", "", "", "", "")
+    paired: set[PairKey] = set()
+    for entity_id, schema, prop, value, marking_id, e_marking, e_state, e_source in _statement_rows(conn, entity_ids):
+        if entity_id != owner[0]:
+            pairs.extend(_pair_rows(owner, paired))
+            owner, paired = (entity_id, e_marking, e_state or "", schema, e_source), set()
         seen.add(entity_id)
         ck = (schema, prop, value)
         got = cache.get(ck)
@@ -335,8 +363,9 @@ def refresh(conn: Connection, *, derive: Derive, entity_ids: Sequence[str] | Non
                 cache[ck] = got
         for kind, key in dict.fromkeys(got.keys):
             keys.append((entity_id, prop, kind, key, marking_id))
-            if kind in PAIR_KINDS:
-                paired.add(pair_key(kind, key))
+            if kind == "initial":
+                paired.add((pair_key(kind, key), "", marking_id))
+        paired.update((pair_key("phonetic", code), term, marking_id) for code, term in got.spellings)
         for body in got.texts:
             texts.append((entity_id, prop, marking_id, body))
         terms.update(got.terms)
@@ -345,7 +374,7 @@ def refresh(conn: Connection, *, derive: Derive, entity_ids: Sequence[str] | Non
             n_texts += len(texts)
             _write(conn, keys, texts, terms, pairs)
             keys, texts, terms, pairs = [], [], set(), []
-    pairs.extend((a, b, current) for a, b in _pairs_of(paired))
+    pairs.extend(_pair_rows(owner, paired))
     n_keys += len(keys)
     n_texts += len(texts)
     _write(conn, keys, texts, terms, pairs)
@@ -450,11 +479,12 @@ def _hit_query(visible: Visibility) -> Any:
     )
 
 
-def _entity_filters(q: Any, schema: Sequence[str] | None, source: Sequence[str] | None) -> Any:
+def _entity_filters(q: Any, schema: Sequence[str] | None, source: Sequence[str] | None, table: Any = t.entities) -> Any:
+    """``q`` kept to entities of the schemata and sources (columns of ``table``), if given."""
     if schema:
-        q = q.where(t.entities.c.schema.in_(list(schema)))
+        q = q.where(table.c.schema.in_(list(schema)))
     if source:
-        q = q.where(t.entities.c.source.in_(list(source)))
+        q = q.where(table.c.source.in_(list(source)))
     return q
 
 
@@ -575,8 +605,8 @@ def _pair_cond(table: Any, pairs: set[tuple[str, str]]) -> Any:
     return or_(*[and_(table.c.a == a, table.c.b.in_(bs)) for a, bs in by_a.items()])
 
 
-def _paired(seek: Sequence[Sequence[tuple[str, str]]]) -> tuple[Any, list[int]] | None:
-    """Candidates of two of the words from the pair tables, and the words still to check.
+def _pairing(seek: Sequence[Sequence[tuple[str, str]]]) -> tuple[set[tuple[str, str]], list[int]] | None:
+    """The pairs that find two of the words, and the other words (still to check).
 
     The two words are the first two that can be paired, whole words before initials;
     ``None`` when fewer than two can (a spelling without a phonetic code) or when the two
@@ -592,6 +622,16 @@ def _paired(seek: Sequence[Sequence[tuple[str, str]]]) -> tuple[Any, list[int]] 
     if left & right:
         return None
     pairs = {(min(x, y), max(x, y)) for x in left for y in right}
+    return pairs, [n for n in range(len(seek)) if n not in (first, second)]
+
+
+def _paired(seek: Sequence[Sequence[tuple[str, str]]]) -> tuple[Any, list[int]] | None:
+    """Candidates of two of the words from the pair tables, and the words still to check
+    (see :func:`_pairing`)."""
+    pairing = _pairing(seek)
+    if pairing is None:
+        return None
+    pairs, rest = pairing
     p = t.search_pairs
     c = t.clusters
     own = (
@@ -601,8 +641,106 @@ def _paired(seek: Sequence[Sequence[tuple[str, str]]]) -> tuple[Any, list[int]] 
     )
     cp = t.search_cluster_pairs
     shared = select(cp.c.canonical_id).where(_pair_cond(cp, pairs))
-    rest = [n for n in range(len(seek)) if n not in (first, second)]
     return own.union(shared), rest
+
+
+class PairHit(NamedTuple):
+    """A visible pair row of an entity in no cluster: both keys, with the token behind each."""
+
+    entity_id: str
+    schema: str
+    source: str
+    a: str
+    a_term: str
+    b: str
+    b_term: str
+
+
+@dataclass(frozen=True)
+class PairCandidates:
+    """What the pair rows alone say of a two-word name query's hits."""
+
+    #: visible pair rows of entities in no cluster carrying a pair of the two words, as
+    #: plain tuples in :class:`PairHit` order (a common name gives thousands)
+    hits: list[tuple[str, ...]]
+    #: canonical entities with more than one record (their words may sit on different
+    #: members), to be read in full with :func:`name_hits`
+    clustered: list[str]
+
+
+def _in_list(values: Sequence[str]) -> str:
+    """The markers of an SQL ``IN`` list for ``values`` (``(NULL)``, which matches nothing, when empty)."""
+    return "(" + (", ".join("?" for _ in values) or "NULL") + ")"
+
+
+def _pair_sql(pairs: set[tuple[str, str]]) -> tuple[str, list[str]]:
+    """``(a, b)`` is one of the pairs, as SQL for the driver: one index seek per first key."""
+    by_a: dict[str, list[str]] = defaultdict(list)
+    for a, b in sorted(pairs):
+        by_a[a].append(b)
+    sql = " OR ".join(f"(a = ? AND b IN {_in_list(bs)})" for bs in by_a.values())
+    return "(" + sql + ")", [x for a, bs in by_a.items() for x in (a, *bs)]
+
+
+def _driver_rows(conn: Connection, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Rows of a read as plain tuples straight from the driver (``?`` markers).
+
+    For reads of thousands of small rows per search, where building a row object each
+    costs more than the query; ``sql`` is built from the caller's constants, values bound.
+    """
+    if conn.dialect.name == "postgresql":
+        sql = sql.replace("?", "%s")
+    cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cur.execute(sql, list(params))
+        return list(cur.fetchall())
+    finally:
+        cur.close()
+
+
+def pair_candidates(
+    conn: Connection,
+    *,
+    visible: Visibility,
+    seek: Sequence[Sequence[tuple[str, str]]],
+    schema: Sequence[str] | None = None,
+    source: Sequence[str] | None = None,
+) -> PairCandidates | None:
+    """The visible pair rows of a query of exactly two words that pair (``None`` otherwise).
+
+    ``seek`` is as for :func:`name_hits`. Every row is filtered on the markings of both
+    its keys and on its entity's marking and state, so a hidden record or value adds
+    nothing; the rows carry each key's token, so the caller can count, facet and score the
+    hits of entities in no cluster without reading ``search_keys`` or ``entities``. An
+    entity in a cluster only names its canonical entity, as do the cluster pairs.
+    """
+    pairing = _pairing(seek) if len(seek) == 2 else None
+    if pairing is None or pairing[1]:
+        return None
+    cond, params = _pair_sql(pairing[0])
+    marks = _marks(visible)
+    states = sorted(visible.states)
+    where = [cond] + [f"p.{col} IN {_in_list(marks)}" for col in ("a_marking_id", "b_marking_id", "marking_id")]
+    where.append(f"p.state IN {_in_list(states)}")
+    values = [*params, *marks, *marks, *marks, *states]
+    for col, wanted in (("schema", schema), ("source", source)):
+        if wanted:
+            where.append(f"p.{col} IN {_in_list(wanted)}")
+            values.extend(wanted)
+    sql = (
+        "SELECT p.entity_id, p.schema, p.source, p.a, p.a_term, p.b, p.b_term, c.canonical_id "
+        "FROM search_pairs p LEFT JOIN clusters c ON c.entity_id = p.entity_id WHERE " + " AND ".join(where)
+    )
+    hits: list[tuple[str, ...]] = []
+    clustered: set[str] = set()
+    for r in _driver_rows(conn, sql, values):
+        if r[7] is None:
+            hits.append(r[:7])
+        else:
+            clustered.add(r[7])
+    shared = _driver_rows(conn, "SELECT DISTINCT canonical_id FROM search_cluster_pairs WHERE " + cond, params)  # noqa: S608
+    clustered.update(r[0] for r in shared)
+    return PairCandidates(hits=hits, clustered=sorted(clustered))
 
 
 class NameHit(NamedTuple):
@@ -629,6 +767,7 @@ def name_hits(
     seek: Sequence[Sequence[tuple[str, str]]] | None = None,
     schema: Sequence[str] | None = None,
     source: Sequence[str] | None = None,
+    canonical_ids: Sequence[str] | None = None,
 ) -> list[NameHit]:
     """The (kind, key) pairs of a name query's words that visible index rows of each candidate carry.
 
@@ -651,10 +790,15 @@ def name_hits(
     word, such as an initial, keeps the candidates with a member carrying one of its
     pairs, by index seeks on (kind, key, entity), so it is never read in full. The caller
     still checks that every word matched a visible row.
+
+    ``canonical_ids``, if given, are the candidates (canonical ids, or ids of entities in
+    no cluster), read whatever ``narrow`` and ``seek`` say: the rows of a page of hits
+    found from the pair rows, or of resolved people among them.
     """
     if not words or any(not w for w in words):
         return []
-    k = t.search_keys
+    if canonical_ids is not None:
+        return _given_name_rows(conn, visible, words, canonical_ids, schema, source)
     find = narrow or words
     paired = _paired(seek) if seek and len(seek) == len(words) else None
     both: Any
@@ -668,6 +812,64 @@ def name_hits(
         else:
             one = per_word[0].subquery()
             both = select(one.c.canon).distinct()
+    return _name_rows(conn, visible, words, both, [find[n] for n in checked], schema, source)
+
+
+def _given_name_rows(
+    conn: Connection,
+    visible: Visibility,
+    words: Sequence[Sequence[tuple[str, str]]],
+    canonical_ids: Sequence[str],
+    schema: Sequence[str] | None,
+    source: Sequence[str] | None,
+) -> list[NameHit]:
+    """The rows of :func:`name_hits` for given candidates, through the driver.
+
+    The members are the ids themselves (an entity in no cluster, or a canonical id that is
+    its cluster's smallest member) and the members of the clusters they are canonical
+    ids of; each member's keys are one index range.
+    """
+    pairs = sorted({p for w in words for p in w})
+    marks = _marks(visible)
+    states = sorted(visible.states)
+    where = [
+        f"(k.kind, k.key) IN (VALUES {', '.join('(?, ?)' for _ in pairs)})",
+        f"k.marking_id IN {_in_list(marks)}",
+        f"e.marking_id IN {_in_list(marks)}",
+        f"COALESCE(e.state, '') IN {_in_list(states)}",
+    ]
+    tail: list[str] = [x for pair in pairs for x in pair] + marks + marks + states
+    for col, wanted in (("schema", schema), ("source", source)):
+        if wanted:
+            where.append(f"e.{col} IN {_in_list(wanted)}")
+            tail.extend(wanted)
+    out: list[NameHit] = []
+    for chunk in _chunks(sorted(set(canonical_ids))):
+        ids = _in_list(chunk)
+        sql = (
+            f"WITH members (id) AS (SELECT id FROM entities WHERE id IN {ids} "  # noqa: S608 (markers only)
+            f"UNION SELECT entity_id FROM clusters WHERE canonical_id IN {ids}) "
+            "SELECT COALESCE(c.canonical_id, e.id), e.schema, e.source, k.kind, k.key, min(k.prop) "
+            "FROM members m JOIN search_keys k ON k.entity_id = m.id JOIN entities e ON e.id = k.entity_id "
+            "LEFT JOIN clusters c ON c.entity_id = k.entity_id "
+            "WHERE " + " AND ".join(where) + " GROUP BY 1, 2, 3, 4, 5"
+        )
+        out.extend(NameHit._make(r) for r in _driver_rows(conn, sql, [*chunk, *chunk, *tail]))
+    return out
+
+
+def _name_rows(
+    conn: Connection,
+    visible: Visibility,
+    words: Sequence[Sequence[tuple[str, str]]],
+    both: Any,
+    checks: Sequence[Sequence[tuple[str, str]]],
+    schema: Sequence[str] | None,
+    source: Sequence[str] | None,
+) -> list[NameHit]:
+    """The rows of :func:`name_hits` for the candidates ``both`` (a query of canonical ids),
+    kept to those with a member carrying one of the pairs of each of ``checks``."""
+    k = t.search_keys
     # each step is computed once (materialised), not once per later reference
     cand: Any = both.cte("cand").prefix_with("MATERIALIZED")
     c0 = t.clusters.alias("c0")
@@ -675,8 +877,8 @@ def name_hits(
         select(cand.c.canon.label("id"), cand.c.canon.label("canon")),
         select(c0.c.entity_id, c0.c.canonical_id).where(c0.c.canonical_id.in_(select(cand.c.canon))),
     ).cte("ents0").prefix_with("MATERIALIZED")
-    for step, n in enumerate(checked, start=1):
-        kept = select(ents.c.canon).where(_has_any(t.search_keys.alias(f"kw{step}"), ents.c.id, find[n]))
+    for step, check in enumerate(checks, start=1):
+        kept = select(ents.c.canon).where(_has_any(t.search_keys.alias(f"kw{step}"), ents.c.id, check))
         ents = (
             select(ents.c.id, ents.c.canon).where(ents.c.canon.in_(kept)).cte(f"ents{step}").prefix_with("MATERIALIZED")
         )
@@ -759,27 +961,26 @@ def member_values(
     One query per chunk of ids (members and values together): a member with none of the
     values comes back once with ``prop`` and ``value`` empty.
     """
-    e = t.entities
-    c = t.clusters
-    s = t.statements
     marks = _marks(visible)
-    values_of = and_(
-        s.c.entity_id == e.c.id,
-        s.c.prop.in_(list(props)),
-        s.c.superseded_by.is_(None),
-        s.c.marking_id.in_(marks),
+    states = sorted(visible.states)
+    cols = "e.id, COALESCE(c.canonical_id, e.id), e.schema, e.source, e.marking_id, s.prop, s.value"
+    values_of = (
+        f"LEFT JOIN statements s ON s.entity_id = e.id AND s.prop IN {_in_list(props)} "
+        f"AND s.superseded_by IS NULL AND s.marking_id IN {_in_list(marks)}"
     )
-    cols = (e.c.id, _canonical(), e.c.schema, e.c.source, e.c.marking_id, s.c.prop, s.c.value)
-    visible_entity = (e.c.marking_id.in_(marks), state_in(e.c.state, visible.states))
-    # clustered members from the cluster side (inner join), unclustered entities by id
-    clustered = select(*cols).select_from(c.join(e, e.c.id == c.c.entity_id).outerjoin(s, values_of))
-    alone = select(*cols).select_from(e.outerjoin(c, c.c.entity_id == e.c.id).outerjoin(s, values_of))
+    visible_entity = f"e.marking_id IN {_in_list(marks)} AND COALESCE(e.state, '') IN {_in_list(states)}"
     out: list[MemberValue] = []
     for chunk in _chunks(list(dict.fromkeys(canonical_ids))):
-        q = clustered.where(c.c.canonical_id.in_(chunk), *visible_entity).union_all(
-            alone.where(e.c.id.in_(chunk), c.c.entity_id.is_(None), *visible_entity)
+        ids = _in_list(chunk)
+        # clustered members from the cluster side (inner join), unclustered entities by id
+        sql = (
+            f"SELECT {cols} FROM clusters c JOIN entities e ON e.id = c.entity_id {values_of} "  # noqa: S608 (markers only)
+            f"WHERE c.canonical_id IN {ids} AND {visible_entity} UNION ALL "
+            f"SELECT {cols} FROM entities e LEFT JOIN clusters c ON c.entity_id = e.id {values_of} "
+            f"WHERE e.id IN {ids} AND c.entity_id IS NULL AND {visible_entity}"
         )
-        for r in conn.execute(q):
+        part = [*props, *marks, *chunk, *marks, *states]
+        for r in _driver_rows(conn, sql, part + part):
             out.append(MemberValue(Member(r[0], r[1], r[2], r[3], r[4]), r[5], r[6]))
     return out
 
@@ -893,6 +1094,8 @@ __all__ = [
     "Member",
     "MemberValue",
     "NameHit",
+    "PairCandidates",
+    "PairHit",
     "RefreshReport",
     "TextHit",
     "canonical_map",
@@ -910,6 +1113,7 @@ __all__ = [
     "pending",
     "member_values",
     "members",
+    "pair_candidates",
     "pair_key",
     "refresh",
     "refresh_clusters",
