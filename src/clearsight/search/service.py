@@ -18,9 +18,12 @@ ids returned (LOG-2) with the encoded query text and counts, never matched value
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
+import heapq
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 import jellyfish
@@ -240,13 +243,13 @@ def _seekers(readings: dict[tuple[str, str], tuple[float, str]]) -> list[tuple[s
 
 def _name_channel(
     op: Operation, tokens: list[str], hits: dict[str, _Hit], schema: list[str] | None, source: list[str] | None
-) -> _NameReadings:
+) -> _NameQuery:
     """Canonical entities with every query word in some visible name (one query for all words).
 
-    A query of two words that pair is answered from the pair rows: every hit in no
-    cluster is counted, faceted and scored from them, and only the page's hits are read
-    again for their reasons (:func:`_name_reasons`); resolved people among the candidates
-    are read in full. Returns what the reasons of the page need.
+    A query of two words that pair is answered from the pair rows: each hit in no cluster
+    is counted, faceted and scored from them alone (:attr:`_NameQuery.scored`), and only
+    the page's hits are read again for their reasons (:func:`_explain`); resolved people
+    among the candidates are read in full into ``hits``, as every other name query is.
     """
     plans = [(tok, _token_options(op, tok)) for tok in tokens]
     # per word: (kind, key) -> best (weight, match) among its readings
@@ -259,42 +262,48 @@ def _name_channel(
         readings.append(best)
     words = [sorted(r) for r in readings]
     seek = [_seekers(r) for r in readings]
-    found = _NameReadings(tokens=tokens, readings=readings, words=words, schema=schema, source=source)
+    found = _NameQuery(tokens=tokens, readings=readings, words=words, schema=schema, source=source)
     cands = op.run(si.pair_candidates, seek=seek, schema=schema, source=source)
     if cands is None:
         rows = op.run(si.name_hits, words=words, narrow=[_finders(r) for r in readings], seek=seek,
                       schema=schema, source=source)
         _add_name_rows(rows, found, hits)
         return found
-    _add_pair_hits(cands.hits, found, hits)
-    if cands.clustered:
-        _add_name_rows(op.run(si.name_hits, words=words, schema=schema, source=source, canonical_ids=cands.clustered),
-                       found, hits)
+    clustered = _score_pairs(cands.rows, found)
+    clustered.update(cands.shared)
+    if clustered:
+        rows = op.run(si.name_hits, words=words, schema=schema, source=source, canonical_ids=sorted(clustered))
+        _add_name_rows(rows, found, hits)
     return found
 
 
 @dataclass
-class _NameReadings:
-    """A name query's words read as index keys, and the hits whose reasons are still to read."""
+class _NameQuery:
+    """A name query's words read as index keys, and the hits scored from the pair rows."""
 
     tokens: list[str]
     readings: list[dict[tuple[str, str], tuple[float, str]]]
     words: list[list[tuple[str, str]]]
     schema: list[str] | None
     source: list[str] | None
-    #: hits counted and scored from the pair rows, whose reasons are read only for the page
-    unexplained: set[str] = field(default_factory=set)
+    #: entity id -> (score, schema, source) of each hit in no cluster found from the pair
+    #: rows (thousands for a common name, so not :class:`_Hit` objects); their reasons are
+    #: read only for the page
+    scored: dict[str, tuple[float, str, str]] = field(default_factory=dict)
+    #: pair-scored hits moved into the hits whose name reasons are still to read
+    explain: set[str] = field(default_factory=set)
 
 
-def _add_pair_hits(rows: Sequence[tuple[str, ...]], found: _NameReadings, hits: dict[str, _Hit]) -> None:
-    """Score the entities of the pair rows whose two words both matched; add them as hits.
+def _score_pairs(rows: Sequence[tuple[Any, ...]], found: _NameQuery) -> set[str]:
+    """Score the entities of the pair rows whose two words both matched, into ``found.scored``.
 
     A row's key meets a word by the token behind it (a spelling the word is read as, an
     exact or near one) or by the key itself (the word's phonetic code or initial); each
     word takes its best weight over the entity's rows, as :func:`_add_name_rows` does
     over its index rows, so both give the same score. Rows are
-    :class:`~clearsight.store.search_index.PairHit` tuples; this loop runs once per row
-    of a common name, so it works on plain tuples and dictionaries.
+    :class:`~clearsight.store.search_index.PairRow` tuples; this loop runs once per row
+    of a common name, so it works on plain tuples and dictionaries. Returns the canonical
+    ids of the rows of clustered entities (to be read in full).
     """
     # the two words' pair keys are disjoint: a key names its word
     word_of: dict[str, int] = {}
@@ -313,36 +322,32 @@ def _add_pair_hits(rows: Sequence[tuple[str, ...]], found: _NameReadings, hits: 
                 pk = si.pair_key("phonetic", code)
                 word_of[pk] = n
                 by_term[(pk, key)] = max(weight, by_key.get(pk, 0.0), by_term.get((pk, key), 0.0))
-    # entity -> [best weight of word 0, of word 1, schema, source]
-    scored: dict[str, list[Any]] = {}
-    for entity, schema, source, a, a_term, b, b_term in rows:
+    # entity -> (best weight of word 0, of word 1, schema, source)
+    best_of: dict[str, tuple[float, float, str, str]] = {}
+    clustered: set[str] = set()
+    for entity, schema, source, a, a_term, b, b_term, canonical in rows:
+        if canonical is not None:
+            clustered.add(canonical)
+            continue
         wa = by_term.get((a, a_term)) or by_key.get(a, 0.0)
         wb = by_term.get((b, b_term)) or by_key.get(b, 0.0)
         if word_of[a]:
             wa, wb = wb, wa
-        got = scored.get(entity)
+        got = best_of.get(entity)
         if got is None:
-            scored[entity] = [wa, wb, schema, source]
-            continue
-        if wa > got[0]:
-            got[0] = wa
-        if wb > got[1]:
-            got[1] = wb
+            best_of[entity] = (wa, wb, schema, source)
+        elif wa > got[0] or wb > got[1]:
+            best_of[entity] = (max(wa, got[0]), max(wb, got[1]), schema, source)
     size = len(found.tokens)
-    for entity, (first, second, schema, source) in scored.items():
-        if not (first and second):
-            continue
-        score = round((first + second) / size, 4)
-        hit = hits.get(entity)
-        if hit is None:
-            hits[entity] = _Hit(schema, score, source)
-        else:
-            hit.score = max(hit.score, score)
-            hit.matched_sources.add(source)
-        found.unexplained.add(entity)
+    found.scored = {
+        entity: (round((first + second) / size, 4), schema, source)
+        for entity, (first, second, schema, source) in best_of.items()
+        if first and second
+    }
+    return clustered
 
 
-def _add_name_rows(rows: Sequence[si.NameHit], found: _NameReadings, hits: dict[str, _Hit]) -> None:
+def _add_name_rows(rows: Sequence[si.NameHit], found: _NameQuery, hits: dict[str, _Hit]) -> None:
     """Add the canonical entities whose visible index rows meet every word, with the reasons."""
     tokens, readings = found.tokens, found.readings
     # per canonical: per word -> (weight, prop, match)
@@ -374,11 +379,29 @@ def _add_name_rows(rows: Sequence[si.NameHit], found: _NameReadings, hits: dict[
         hit.matched_sources.update(sources[canonical])
 
 
-def _name_reasons(op: Operation, found: _NameReadings | None, page_ids: Sequence[str], hits: dict[str, _Hit]) -> None:
-    """Read the reasons of the page's hits that were counted and scored from the pair rows."""
+def _merge_scored(found: _NameQuery | None, hits: dict[str, _Hit], ids: Iterable[str]) -> None:
+    """Move the pair-scored hits among ``ids`` into ``hits`` (merged with what other readings found)."""
     if found is None:
         return
-    ids = [cid for cid in page_ids if cid in found.unexplained]
+    for cid in ids:
+        got = found.scored.pop(cid, None)
+        if got is None:
+            continue
+        score, schema, source = got
+        hit = hits.get(cid)
+        if hit is None:
+            hits[cid] = _Hit(schema, score, source)
+        else:
+            hit.score = max(hit.score, score)
+            hit.matched_sources.add(source)
+        found.explain.add(cid)
+
+
+def _explain(op: Operation, found: _NameQuery | None, page_ids: Sequence[str], hits: dict[str, _Hit]) -> None:
+    """Read the reasons of the page's hits that were scored from the pair rows."""
+    if found is None:
+        return
+    ids = [cid for cid in page_ids if cid in found.explain]
     if ids:
         rows = op.run(si.name_hits, words=found.words, schema=found.schema, source=found.source, canonical_ids=ids)
         _add_name_rows(rows, found, hits)
@@ -447,6 +470,12 @@ def _marking_of(op: Operation, members: Sequence[Any], known: dict[tuple[str, ..
     return known[ids]
 
 
+@lru_cache(maxsize=1)
+def _labels() -> dict[tuple[str, str], str]:
+    """(schema, property) -> the property's label, for the reasons of hits."""
+    return {(s.name, p.name): p.label for s in load_model().entities for p in s.properties.values()}
+
+
 def search(
     gov: Governance,
     ctx: Context,
@@ -484,29 +513,36 @@ def search(
     schemas = list(schema) if schema else None
     sources = list(source) if source else None
     tokens = k.name_tokens(query)
-    model = load_model()
-    labels = {(s.name, p.name): p.label for s in model.entities for p in s.properties.values()}
+    labels = _labels()
     with gov.operation(ctx, "consultation", "search", component="search") as op:
         index = _ensure_fresh(op)
         hits: dict[str, _Hit] = {}
         name_words = k.query_name_tokens(query)
-        named: _NameReadings | None = None
+        named: _NameQuery | None = None
         if name_words and all(tok.isalpha() for tok in name_words):
             named = _name_channel(op, name_words, hits, schemas, sources)
         _identifier_channel(op, query, hits, schemas, sources)
         if tokens:
             _text_channel(op, tokens, hits, schemas, sources)
+        scored = named.scored if named is not None else {}
+        # a hit found by other readings too is one hit; filters read every hit's keys
+        _merge_scored(named, hits, list(scored) if (since or until or area) else [c for c in hits if c in scored])
         hits = _apply_filters(op, hits, since, until, area)
-        ranked = sorted(hits.items(), key=lambda kv: (-kv[1].score, kv[0]))
-        page_ids = [cid for cid, _ in ranked[offset : offset + max(limit, 0)]]
-        _name_reasons(op, named, page_ids, hits)
+        total = len(hits) + len(scored)
+        ranked = heapq.nsmallest(
+            offset + limit,
+            chain(((-h.score, cid) for cid, h in hits.items()), ((-v[0], cid) for cid, v in scored.items())),
+        )
+        page_ids = [cid for _, cid in ranked[offset:]]
+        facets = {
+            "schema": Counter(h.schema for h in hits.values()) + Counter(v[1] for v in scored.values()),
+            "source": Counter(src for h in hits.values() for src in h.matched_sources)
+            + Counter(v[2] for v in scored.values()),
+        }
+        facets_out = {name: dict(sorted(v.items())) for name, v in facets.items()}
+        _merge_scored(named, hits, page_ids)
+        _explain(op, named, page_ids, hits)
         captions, members = caption_map(op, page_ids) if page_ids else ({}, {})
-        facets: dict[str, dict[str, int]] = {"schema": {}, "source": {}}
-        for _cid, hit in ranked:
-            facets["schema"][hit.schema] = facets["schema"].get(hit.schema, 0) + 1
-            for src in hit.matched_sources:
-                facets["source"][src] = facets["source"].get(src, 0) + 1
-        facets = {name: dict(sorted(v.items())) for name, v in facets.items()}
         page: list[SearchHit] = []
         hit_marks: dict[str, Marking] = {}
         combined: dict[tuple[str, ...], Marking] = {}
@@ -532,7 +568,7 @@ def search(
         op.record(m for h in page for m in h.members)
         op.note(
             query=encode_field(query),
-            total=len(ranked),
+            total=total,
             returned=len(page),
             filters={
                 k2: v
@@ -542,7 +578,7 @@ def search(
             index=index["refreshed"],
         )
     page_marking = combine(set(hit_marks.values())) if hit_marks else Marking()
-    return SearchResults(query=query, total=len(ranked), hits=tuple(page), facets=facets, index=index,
+    return SearchResults(query=query, total=total, hits=tuple(page), facets=facets_out, index=index,
                          marking=page_marking.label())
 
 

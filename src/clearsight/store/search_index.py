@@ -644,8 +644,8 @@ def _paired(seek: Sequence[Sequence[tuple[str, str]]]) -> tuple[Any, list[int]] 
     return own.union(shared), rest
 
 
-class PairHit(NamedTuple):
-    """A visible pair row of an entity in no cluster: both keys, with the token behind each."""
+class PairRow(NamedTuple):
+    """A visible pair row: both keys with the token behind each, and the entity's cluster."""
 
     entity_id: str
     schema: str
@@ -654,18 +654,20 @@ class PairHit(NamedTuple):
     a_term: str
     b: str
     b_term: str
+    #: the canonical id of the entity's cluster; ``None`` for an entity in no cluster
+    canonical_id: str | None
 
 
 @dataclass(frozen=True)
 class PairCandidates:
     """What the pair rows alone say of a two-word name query's hits."""
 
-    #: visible pair rows of entities in no cluster carrying a pair of the two words, as
-    #: plain tuples in :class:`PairHit` order (a common name gives thousands)
-    hits: list[tuple[str, ...]]
-    #: canonical entities with more than one record (their words may sit on different
-    #: members), to be read in full with :func:`name_hits`
-    clustered: list[str]
+    #: visible pair rows carrying a pair of the two words, as plain tuples in
+    #: :class:`PairRow` order (a common name gives thousands)
+    rows: list[tuple[Any, ...]]
+    #: canonical ids from the cluster pairs: resolved people whose members may each carry
+    #: one of the words, to be read in full with :func:`name_hits`
+    shared: list[str]
 
 
 def _in_list(values: Sequence[str]) -> str:
@@ -712,7 +714,8 @@ def pair_candidates(
     its keys and on its entity's marking and state, so a hidden record or value adds
     nothing; the rows carry each key's token, so the caller can count, facet and score the
     hits of entities in no cluster without reading ``search_keys`` or ``entities``. An
-    entity in a cluster only names its canonical entity, as do the cluster pairs.
+    entity in a cluster only names its canonical entity, as do the cluster pairs: those
+    are read in full.
     """
     pairing = _pairing(seek) if len(seek) == 2 else None
     if pairing is None or pairing[1]:
@@ -731,16 +734,8 @@ def pair_candidates(
         "SELECT p.entity_id, p.schema, p.source, p.a, p.a_term, p.b, p.b_term, c.canonical_id "
         "FROM search_pairs p LEFT JOIN clusters c ON c.entity_id = p.entity_id WHERE " + " AND ".join(where)
     )
-    hits: list[tuple[str, ...]] = []
-    clustered: set[str] = set()
-    for r in _driver_rows(conn, sql, values):
-        if r[7] is None:
-            hits.append(r[:7])
-        else:
-            clustered.add(r[7])
     shared = _driver_rows(conn, "SELECT DISTINCT canonical_id FROM search_cluster_pairs WHERE " + cond, params)  # noqa: S608
-    clustered.update(r[0] for r in shared)
-    return PairCandidates(hits=hits, clustered=sorted(clustered))
+    return PairCandidates(rows=_driver_rows(conn, sql, values), shared=[r[0] for r in shared])
 
 
 class NameHit(NamedTuple):
@@ -1095,7 +1090,7 @@ __all__ = [
     "MemberValue",
     "NameHit",
     "PairCandidates",
-    "PairHit",
+    "PairRow",
     "RefreshReport",
     "TextHit",
     "canonical_map",
