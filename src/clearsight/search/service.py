@@ -14,6 +14,12 @@ entity is its own canonical entity) and ranked by their best reading. Only index
 and entities the viewer may see take part, so hidden items change neither the hits nor
 the totals nor the facets (ACC-3). Each search writes one consultation entry listing the
 ids returned (LOG-2) with the encoded query text and counts, never matched values.
+
+Cost: a two-word name query reads one range of the pair rows, which carry what the
+total, the facets and the ranking need, so a common name's thousands of hits cost a few
+microseconds each; only the page's hits read their index rows again (for the reasons)
+and their values (for the captions). Hits that are resolved people (members in a
+cluster) are read in full from the index rows, as are other name queries.
 """
 
 from __future__ import annotations

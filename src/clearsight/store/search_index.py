@@ -11,7 +11,13 @@ The index is derived from current statements and holds no fact that is not in th
   (``p:SM0``, ``i:j``), and ``search_cluster_pairs`` the same over the members of each
   canonical entity with more than one member: a name query of two or more words finds
   its candidates with one seek on a pair of its words instead of intersecting two long
-  posting lists. They hold no marking and only narrow; hits are read from ``search_keys``.
+  posting lists. A ``search_pairs`` row also carries the token behind each code, the
+  marking of the statement behind each key and its entity's marking, state, schema and
+  source, so a two-word query counts, facets and scores the hits of entities in no
+  cluster from one range of pair rows (:func:`pair_candidates`), with the viewer's
+  visibility on all three markings and the state; the refresh keeps them current and a
+  trigger queues an entity re-marked or changed in state. Cluster pairs hold no marking
+  and only narrow: those hits are read from ``search_keys``.
 - ``search_vocab`` and ``search_vocab_deletions``: the distinct name tokens, for fuzzy
   candidates (pg_trgm similarity on PostgreSQL, single-deletion keys on SQLite). They say
   only which spellings exist; every candidate is then looked up through ``search_keys``
