@@ -27,7 +27,9 @@ ANNE = Rec("Person", "k2", {"name": "Anne Kowalsky"}, source="custody")
 ADAM = Rec("Person", "k3", {"name": "Adam Kowalski", "alias": "Adam Nowak"}, source="custody")
 AGNES = Rec("Person", "k4", {"name": "Agnes Kowal"})
 HIDDEN = Rec("Person", "k5", {"name": "Anna Kowalska"}, marking=SECRET)
-ORG = Rec("Organisation", "o1", {"name": "Kowalski Anna Builders"}, source="companies")
+# found by its name and by the words of its sector (free text): one hit, merged
+ORG = Rec("Organisation", "o1", {"name": "Kowalski Anna Builders", "sector": "Anna Kowalski family building"},
+          source="companies")
 PEOPLE = [ANNA, ANNE, ADAM, AGNES, HIDDEN, ORG]
 QUERIES = ["Anna Kowalski", "Kowalski, Anna", "A Kowalski", "Anna Kowalsku", "Ann Kowalski", "A K", "Adam Nowak",
            "Agnes Kowal", "Kowalsky A"]
@@ -40,8 +42,18 @@ def answer(ws: Workspace, query: str, **kw: Any) -> tuple[Any, ...]:
     return res.total, res.facets, hits
 
 
+def pages(ws: Workspace, query: str, **kw: Any) -> list[tuple[Any, ...]]:
+    """Short pages at several offsets: the order of the hits, page by page."""
+    out = []
+    for limit, offset in ((1, 0), (1, 1), (2, 1), (2, 3)):
+        res = search(ws.governance, make_context(**kw), query, limit=limit, offset=offset)
+        out.append((res.total, res.facets, [(h.id, h.score) for h in res.hits]))
+    return out
+
+
 def answers(ws: Workspace) -> dict[tuple[str, str], tuple[Any, ...]]:
-    return {(q, c): answer(ws, q, clearance=c) for q in QUERIES for c in ("OFFICIAL-SENSITIVE", "SECRET")}
+    return {(q, c): (answer(ws, q, clearance=c), pages(ws, q, clearance=c))
+            for q in QUERIES for c in ("OFFICIAL-SENSITIVE", "SECRET")}
 
 
 def re_mark_value(ws: Workspace, rec: Rec, prop: str, marking: Marking) -> None:
@@ -66,10 +78,13 @@ def test_the_pair_rows_answer_as_the_full_read_of_the_index(workspace: Workspace
     # a value marked above the record: its words count only for those who may see it
     re_mark_value(workspace, ADAM, "alias", SECRET)
     from_pairs = answers(workspace)
-    assert from_pairs[("Anna Kowalski", "OFFICIAL-SENSITIVE")][0] == 3  # Anna, Anne, the company
-    assert from_pairs[("Anna Kowalski", "SECRET")][0] == 4
-    assert from_pairs[("Adam Nowak", "OFFICIAL-SENSITIVE")][0] == 0
-    assert from_pairs[("Adam Nowak", "SECRET")][2][0][0] == ADAM.id
+    total, facets, hits = from_pairs[("Anna Kowalski", "OFFICIAL-SENSITIVE")][0]
+    assert total == 3 and facets["source"] == {"companies": 1, "custody": 1, "test": 1}  # Anna, Anne, the company
+    company = next(h for h in hits if h[0] == ORG.id)
+    assert {r.match for r in company[3]} >= {"exact", "text"}
+    assert from_pairs[("Anna Kowalski", "SECRET")][0][0] == 4
+    assert from_pairs[("Adam Nowak", "OFFICIAL-SENSITIVE")][0][0] == 0
+    assert from_pairs[("Adam Nowak", "SECRET")][0][2][0][0] == ADAM.id
     # every record in a cluster of its own: each hit is read in full from the index rows
     for rec in PEOPLE:
         cluster(workspace, rec.id, rec.id)

@@ -248,14 +248,21 @@ def _seekers(readings: dict[tuple[str, str], tuple[float, str]]) -> list[tuple[s
 
 
 def _name_channel(
-    op: Operation, tokens: list[str], hits: dict[str, _Hit], schema: list[str] | None, source: list[str] | None
+    op: Operation,
+    tokens: list[str],
+    hits: dict[str, _Hit],
+    schema: list[str] | None,
+    source: list[str] | None,
+    top: int | None,
 ) -> _NameQuery:
     """Canonical entities with every query word in some visible name (one query for all words).
 
-    A query of two words that pair is answered from the pair rows: each hit in no cluster
-    is counted, faceted and scored from them alone (:attr:`_NameQuery.scored`), and only
-    the page's hits are read again for their reasons (:func:`_explain`); resolved people
-    among the candidates are read in full into ``hits``, as every other name query is.
+    A query of two words that pair is answered from the pair rows: the hits in no cluster
+    are counted, faceted and scored there, and only the first ``top`` of each score (the
+    page is among them; all when ``None``) and those already in ``hits`` come back
+    (:class:`_NameQuery`); the page's hits are read again for their reasons
+    (:func:`_explain`). Resolved people among the candidates are read in full into
+    ``hits``, as the hits of every other name query are.
     """
     plans = [(tok, _token_options(op, tok)) for tok in tokens]
     # per word: (kind, key) -> best (weight, match) among its readings
@@ -269,18 +276,46 @@ def _name_channel(
     words = [sorted(r) for r in readings]
     seek = [_seekers(r) for r in readings]
     found = _NameQuery(tokens=tokens, readings=readings, words=words, schema=schema, source=source)
-    cands = op.run(si.pair_candidates, seek=seek, schema=schema, source=source)
-    if cands is None:
+    # other readings' hits are asked for by id, unless there are so many that every hit is
+    known = list(hits) if len(hits) <= KNOWN_BY_ID else []
+    if top is not None and len(hits) > KNOWN_BY_ID:
+        top = None
+    got = op.run(si.pair_hits, seek=seek, weights=[_weights(r) for r in readings],
+                 top=None if top is None else top + len(known), known=known, schema=schema, source=source)
+    if got is None:
         rows = op.run(si.name_hits, words=words, narrow=[_finders(r) for r in readings], seek=seek,
                       schema=schema, source=source)
         _add_name_rows(rows, found, hits)
         return found
-    clustered = _score_pairs(cands.rows, found)
-    clustered.update(cands.shared)
-    if clustered:
-        rows = op.run(si.name_hits, words=words, schema=schema, source=source, canonical_ids=sorted(clustered))
+    size = len(tokens)
+    found.tally.update(got.counts)
+    for h in got.hits:
+        found.scored[h.entity_id] = (round((h.first + h.second) / size, 4), h.schema, h.source)
+    _merge_scored(found, hits, [cid for cid in hits if cid in found.scored])
+    if got.clustered:
+        rows = op.run(si.name_hits, words=words, schema=schema, source=source, canonical_ids=got.clustered)
         _add_name_rows(rows, found, hits)
     return found
+
+
+#: other readings' hits asked of the pair rows by id, at most (past it, every hit is read)
+KNOWN_BY_ID = 500
+
+
+def _weights(best: dict[tuple[str, str], tuple[float, str]]) -> si.WordWeights:
+    """What a pair row's key is worth to a word: spellings by their code and token, codes
+    and initials by themselves (the same weights :func:`_add_name_rows` gives index rows)."""
+    by_term: dict[tuple[str, str], float] = {}
+    by_key: dict[str, float] = {}
+    for (kind, key), (weight, _match) in best.items():
+        if kind == "name":
+            code = k.phonetic(key)
+            if code:
+                by_term[(si.pair_key("phonetic", code), key)] = weight
+        else:
+            pk = si.pair_key(kind, key)
+            by_key[pk] = max(weight, by_key.get(pk, 0.0))
+    return si.WordWeights(by_term=by_term, by_key=by_key)
 
 
 @dataclass
@@ -292,65 +327,14 @@ class _NameQuery:
     words: list[list[tuple[str, str]]]
     schema: list[str] | None
     source: list[str] | None
-    #: entity id -> (score, schema, source) of each hit in no cluster found from the pair
-    #: rows (thousands for a common name, so not :class:`_Hit` objects); their reasons are
-    #: read only for the page
+    #: (schema, source) -> how many hits scored from the pair rows are not in the hits
+    #: (thousands for a common name: counted in the database, never listed)
+    tally: Counter[tuple[str, str]] = field(default_factory=Counter)
+    #: entity id -> (score, schema, source) of the listed hits scored from the pair rows,
+    #: not yet in the hits: the first of each score, the page among them
     scored: dict[str, tuple[float, str, str]] = field(default_factory=dict)
     #: pair-scored hits moved into the hits whose name reasons are still to read
     explain: set[str] = field(default_factory=set)
-
-
-def _score_pairs(rows: Sequence[tuple[Any, ...]], found: _NameQuery) -> set[str]:
-    """Score the entities of the pair rows whose two words both matched, into ``found.scored``.
-
-    A row's key meets a word by the token behind it (a spelling the word is read as, an
-    exact or near one) or by the key itself (the word's phonetic code or initial); each
-    word takes its best weight over the entity's rows, as :func:`_add_name_rows` does
-    over its index rows, so both give the same score. Rows are
-    :class:`~clearsight.store.search_index.PairRow` tuples; this loop runs once per row
-    of a common name, so it works on plain tuples and dictionaries. Returns the canonical
-    ids of the rows of clustered entities (to be read in full).
-    """
-    # the two words' pair keys are disjoint: a key names its word
-    word_of: dict[str, int] = {}
-    by_key: dict[str, float] = {}
-    by_term: dict[tuple[str, str], float] = {}
-    for n, best in enumerate(found.readings):
-        for (kind, key), (weight, _match) in best.items():
-            if kind != "name":
-                pk = si.pair_key(kind, key)
-                word_of[pk] = n
-                by_key[pk] = max(weight, by_key.get(pk, 0.0))
-    for n, best in enumerate(found.readings):
-        for (kind, key), (weight, _match) in best.items():
-            code = k.phonetic(key) if kind == "name" else ""
-            if code:
-                pk = si.pair_key("phonetic", code)
-                word_of[pk] = n
-                by_term[(pk, key)] = max(weight, by_key.get(pk, 0.0), by_term.get((pk, key), 0.0))
-    # entity -> (best weight of word 0, of word 1, schema, source)
-    best_of: dict[str, tuple[float, float, str, str]] = {}
-    clustered: set[str] = set()
-    for entity, schema, source, a, a_term, b, b_term, canonical in rows:
-        if canonical is not None:
-            clustered.add(canonical)
-            continue
-        wa = by_term.get((a, a_term)) or by_key.get(a, 0.0)
-        wb = by_term.get((b, b_term)) or by_key.get(b, 0.0)
-        if word_of[a]:
-            wa, wb = wb, wa
-        got = best_of.get(entity)
-        if got is None:
-            best_of[entity] = (wa, wb, schema, source)
-        elif wa > got[0] or wb > got[1]:
-            best_of[entity] = (max(wa, got[0]), max(wb, got[1]), schema, source)
-    size = len(found.tokens)
-    found.scored = {
-        entity: (round((first + second) / size, 4), schema, source)
-        for entity, (first, second, schema, source) in best_of.items()
-        if first and second
-    }
-    return clustered
 
 
 def _add_name_rows(rows: Sequence[si.NameHit], found: _NameQuery, hits: dict[str, _Hit]) -> None:
@@ -394,6 +378,7 @@ def _merge_scored(found: _NameQuery | None, hits: dict[str, _Hit], ids: Iterable
         if got is None:
             continue
         score, schema, source = got
+        found.tally[(schema, source)] -= 1
         hit = hits.get(cid)
         if hit is None:
             hits[cid] = _Hit(schema, score, source)
@@ -523,29 +508,32 @@ def search(
     with gov.operation(ctx, "consultation", "search", component="search") as op:
         index = _ensure_fresh(op)
         hits: dict[str, _Hit] = {}
-        name_words = k.query_name_tokens(query)
-        named: _NameQuery | None = None
-        if name_words and all(tok.isalpha() for tok in name_words):
-            named = _name_channel(op, name_words, hits, schemas, sources)
         _identifier_channel(op, query, hits, schemas, sources)
         if tokens:
             _text_channel(op, tokens, hits, schemas, sources)
+        name_words = k.query_name_tokens(query)
+        named: _NameQuery | None = None
+        filtered = bool(since or until or area)
+        if name_words and all(tok.isalpha() for tok in name_words):
+            # the name readings come last: they are told which hits the others found
+            named = _name_channel(op, name_words, hits, schemas, sources, None if filtered else offset + limit)
         scored = named.scored if named is not None else {}
-        # a hit found by other readings too is one hit; filters read every hit's keys
-        _merge_scored(named, hits, list(scored) if (since or until or area) else [c for c in hits if c in scored])
+        tally = named.tally if named is not None else Counter()
+        if filtered:
+            _merge_scored(named, hits, list(scored))  # the filters read every hit's keys
         hits = _apply_filters(op, hits, since, until, area)
-        total = len(hits) + len(scored)
+        total = len(hits) + sum(tally.values())
         ranked = heapq.nsmallest(
             offset + limit,
             chain(((-h.score, cid) for cid, h in hits.items()), ((-v[0], cid) for cid, v in scored.items())),
         )
         page_ids = [cid for _, cid in ranked[offset:]]
-        facets = {
-            "schema": Counter(h.schema for h in hits.values()) + Counter(v[1] for v in scored.values()),
-            "source": Counter(src for h in hits.values() for src in h.matched_sources)
-            + Counter(v[2] for v in scored.values()),
-        }
-        facets_out = {name: dict(sorted(v.items())) for name, v in facets.items()}
+        facets = {"schema": Counter(h.schema for h in hits.values()),
+                  "source": Counter(src for h in hits.values() for src in h.matched_sources)}
+        for (sch, src), n in tally.items():
+            facets["schema"][sch] += n
+            facets["source"][src] += n
+        facets_out = {name: dict(sorted((key, n) for key, n in v.items() if n)) for name, v in facets.items()}
         _merge_scored(named, hits, page_ids)
         _explain(op, named, page_ids, hits)
         captions, members = caption_map(op, page_ids) if page_ids else ({}, {})

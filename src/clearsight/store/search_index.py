@@ -14,7 +14,7 @@ The index is derived from current statements and holds no fact that is not in th
   posting lists. A ``search_pairs`` row also carries the token behind each code, the
   marking of the statement behind each key and its entity's marking, state, schema and
   source, so a two-word query counts, facets and scores the hits of entities in no
-  cluster from one range of pair rows (:func:`pair_candidates`), with the viewer's
+  cluster from one range of pair rows (:func:`pair_hits`), with the viewer's
   visibility on all three markings and the state; the refresh keeps them current and a
   trigger queues an entity re-marked or changed in state. Cluster pairs hold no marking
   and only narrow: those hits are read from ``search_keys``.
@@ -650,30 +650,42 @@ def _paired(seek: Sequence[Sequence[tuple[str, str]]]) -> tuple[Any, list[int]] 
     return own.union(shared), rest
 
 
-class PairRow(NamedTuple):
-    """A visible pair row: both keys with the token behind each, and the entity's cluster."""
+@dataclass(frozen=True)
+class WordWeights:
+    """What a pair row's key is worth to one query word: by the token behind it, or by the key.
+
+    ``by_term`` maps (pair key, token) to the weight of a spelling the word is read as;
+    ``by_key`` maps a pair key (the word's phonetic code or initial) to its weight. A key
+    meets the word with the larger of the two.
+    """
+
+    by_term: dict[tuple[str, str], float]
+    by_key: dict[str, float]
+
+
+class PairHit(NamedTuple):
+    """A hit of a two-word name query read from the pair rows: an entity in no cluster."""
 
     entity_id: str
     schema: str
     source: str
-    a: str
-    a_term: str
-    b: str
-    b_term: str
-    #: the canonical id of the entity's cluster; ``None`` for an entity in no cluster
-    canonical_id: str | None
+    #: the best weight of each word over the entity's visible pair rows
+    first: float
+    second: float
 
 
 @dataclass(frozen=True)
-class PairCandidates:
-    """What the pair rows alone say of a two-word name query's hits."""
+class PairHits:
+    """What the pair rows alone say of a two-word name query's hits in no cluster."""
 
-    #: visible pair rows carrying a pair of the two words, as plain tuples in
-    #: :class:`PairRow` order (a common name gives thousands)
-    rows: list[tuple[Any, ...]]
-    #: canonical ids from the cluster pairs: resolved people whose members may each carry
-    #: one of the words, to be read in full with :func:`name_hits`
-    shared: list[str]
+    #: (schema, source) -> how many hits
+    counts: dict[tuple[str, str], int]
+    #: the first hits by entity id of each pair of weights (``top`` of each), and the
+    #: hits among the ``known`` ids
+    hits: list[PairHit]
+    #: canonical ids of resolved people among the candidates (their members may each
+    #: carry one of the words), to be read in full with :func:`name_hits`
+    clustered: list[str]
 
 
 def _in_list(values: Sequence[str]) -> str:
@@ -706,22 +718,52 @@ def _driver_rows(conn: Connection, sql: str, params: Sequence[Any]) -> list[tupl
         cur.close()
 
 
-def pair_candidates(
+def _weight_sql(weights: WordWeights, pk: str, term: str) -> tuple[str, list[Any]]:
+    """SQL for what the key in column ``pk`` (token in ``term``) is worth to a word."""
+    cases: list[str] = []
+    values: list[Any] = []
+    for (key, token), weight in sorted(weights.by_term.items()):
+        cases.append(f"WHEN {pk} = ? AND {term} = ? THEN ?")
+        values += [key, token, max(weight, weights.by_key.get(key, 0.0))]
+    for key, weight in sorted(weights.by_key.items()):
+        cases.append(f"WHEN {pk} = ? THEN ?")
+        values += [key, weight]
+    return f"(CASE {' '.join(cases)} ELSE 0.0 END)", values
+
+
+#: empty weight and count columns in :func:`pair_hits`'s rows (typed, for PostgreSQL's UNION)
+_NO_WEIGHT = "CAST(NULL AS DOUBLE PRECISION)"
+_NO_COUNT = "CAST(NULL AS BIGINT)"
+
+
+def _weights_of(weights: WordWeights) -> list[float]:
+    """Every weight a key may be worth to the word (what :func:`_weight_sql` can give but 0)."""
+    out = {max(w, weights.by_key.get(key, 0.0)) for (key, _term), w in weights.by_term.items()}
+    return sorted(out | set(weights.by_key.values()))
+
+
+def pair_hits(
     conn: Connection,
     *,
     visible: Visibility,
     seek: Sequence[Sequence[tuple[str, str]]],
+    weights: Sequence[WordWeights],
+    top: int | None,
+    known: Sequence[str] = (),
     schema: Sequence[str] | None = None,
     source: Sequence[str] | None = None,
-) -> PairCandidates | None:
-    """The visible pair rows of a query of exactly two words that pair (``None`` otherwise).
+) -> PairHits | None:
+    """The hits of a query of exactly two words that pair, from the pair rows (``None`` otherwise).
 
-    ``seek`` is as for :func:`name_hits`. Every row is filtered on the markings of both
-    its keys and on its entity's marking and state, so a hidden record or value adds
-    nothing; the rows carry each key's token, so the caller can count, facet and score the
-    hits of entities in no cluster without reading ``search_keys`` or ``entities``. An
-    entity in a cluster only names its canonical entity, as do the cluster pairs: those
-    are read in full.
+    ``seek`` is as for :func:`name_hits`; ``weights`` says what a key is worth to each
+    word. Every pair row is filtered on the markings of both its keys and on its entity's
+    marking and state, so a hidden record or value adds nothing. In one statement over
+    one range of pair rows, the database weighs each entity's words and gives back only
+    what a page needs: how many hits there are of each schema and source (for the total
+    and facets), the first ``top`` hits by id of each pair of
+    weights (the page is among them, whatever the order of scores), the hits among the
+    ``known`` ids (found by other readings), and the canonical ids of resolved people
+    among the candidates (the cluster pairs' too). ``top=None`` gives every hit.
     """
     pairing = _pairing(seek) if len(seek) == 2 else None
     if pairing is None or pairing[1]:
@@ -731,17 +773,57 @@ def pair_candidates(
     states = sorted(visible.states)
     where = [cond] + [f"p.{col} IN {_in_list(marks)}" for col in ("a_marking_id", "b_marking_id", "marking_id")]
     where.append(f"p.state IN {_in_list(states)}")
-    values = [*params, *marks, *marks, *marks, *states]
+    values: list[Any] = [*params, *marks, *marks, *marks, *states]
     for col, wanted in (("schema", schema), ("source", source)):
         if wanted:
             where.append(f"p.{col} IN {_in_list(wanted)}")
             values.extend(wanted)
+    # a pair row holds one key of each word: its word's key is in ``a`` or in ``b``
+    head: list[Any] = []
+    picks = []
+    for n, w in enumerate(weights):
+        own = sorted({pair_key(kind, key) for kind, key in seek[n]})
+        on_a, va = _weight_sql(w, "p.a", "p.a_term")
+        on_b, vb = _weight_sql(w, "p.b", "p.b_term")
+        picks.append(f"max(CASE WHEN p.a IN {_in_list(own)} THEN {on_a} ELSE {on_b} END)")
+        head += [*own, *va, *vb]
+    # a hit's score is a function of its two weights, and each weight is one of its word's:
+    # the page is among the first ``top`` hits by id of each pair of weights
+    hit_cols = f"'hit', id, schema, source, w0, w1, {_NO_COUNT}"
+    if top is None:
+        firsts = f"SELECT {hit_cols} FROM h"  # noqa: S608 (constants)
+        tail: list[Any] = []
+    else:
+        combos = [(x, y) for x in _weights_of(weights[0]) for y in _weights_of(weights[1])]
+        firsts = " UNION ALL ".join(
+            f"SELECT * FROM (SELECT {hit_cols} FROM h WHERE w0 = ? AND w1 = ? ORDER BY id LIMIT ?) AS f{n}"  # noqa: S608
+            for n in range(len(combos))
+        )
+        tail = [v for x, y in combos for v in (x, y, top)]
     sql = (
-        "SELECT p.entity_id, p.schema, p.source, p.a, p.a_term, p.b, p.b_term, c.canonical_id "
-        "FROM search_pairs p LEFT JOIN clusters c ON c.entity_id = p.entity_id WHERE " + " AND ".join(where)
+        "WITH w AS MATERIALIZED (SELECT p.entity_id AS id, p.schema AS schema, p.source AS source, "  # noqa: S608 (markers only)
+        f"c.canonical_id AS canon, {picks[0]} AS w0, {picks[1]} AS w1 "
+        f"FROM search_pairs p LEFT JOIN clusters c ON c.entity_id = p.entity_id WHERE {' AND '.join(where)} "
+        "GROUP BY p.entity_id, p.schema, p.source, c.canonical_id), "
+        "h AS MATERIALIZED (SELECT id, schema, source, w0, w1 FROM w WHERE canon IS NULL AND w0 > 0 AND w1 > 0) "
+        f"SELECT 'count', NULL, schema, source, {_NO_WEIGHT}, {_NO_WEIGHT}, count(*) FROM h GROUP BY schema, source "
+        f"UNION ALL {firsts} "
+        f"UNION ALL SELECT {hit_cols} FROM h WHERE id IN {_in_list(known)} "
+        f"UNION ALL SELECT 'cluster', canon, NULL, NULL, {_NO_WEIGHT}, {_NO_WEIGHT}, {_NO_COUNT} FROM w "
+        "WHERE canon IS NOT NULL GROUP BY canon"
     )
-    shared = _driver_rows(conn, "SELECT DISTINCT canonical_id FROM search_cluster_pairs WHERE " + cond, params)  # noqa: S608
-    return PairCandidates(rows=_driver_rows(conn, sql, values), shared=[r[0] for r in shared])
+    args = [*head, *values, *tail, *known]
+    counts: dict[tuple[str, str], int] = {}
+    hits: dict[str, PairHit] = {}
+    clustered = {r[0] for r in _driver_rows(conn, "SELECT DISTINCT canonical_id FROM search_cluster_pairs WHERE " + cond, params)}  # noqa: S608
+    for tag, ident, sch, src, first, second, n in _driver_rows(conn, sql, args):
+        if tag == "count":
+            counts[(sch, src)] = int(n)
+        elif tag == "hit":
+            hits[ident] = PairHit(ident, sch, src, first, second)
+        else:
+            clustered.add(ident)
+    return PairHits(counts=counts, hits=list(hits.values()), clustered=sorted(clustered))
 
 
 class NameHit(NamedTuple):
@@ -1095,10 +1177,11 @@ __all__ = [
     "Member",
     "MemberValue",
     "NameHit",
-    "PairCandidates",
-    "PairRow",
+    "PairHit",
+    "PairHits",
     "RefreshReport",
     "TextHit",
+    "WordWeights",
     "canonical_map",
     "canonical_of",
     "changed_since",
@@ -1114,7 +1197,7 @@ __all__ = [
     "pending",
     "member_values",
     "members",
-    "pair_candidates",
+    "pair_hits",
     "pair_key",
     "refresh",
     "refresh_clusters",
