@@ -16,10 +16,12 @@ the totals nor the facets (ACC-3). Each search writes one consultation entry lis
 ids returned (LOG-2) with the encoded query text and counts, never matched values.
 
 Cost: a two-word name query reads one range of the pair rows, which carry what the
-total, the facets and the ranking need, so a common name's thousands of hits cost a few
-microseconds each; only the page's hits read their index rows again (for the reasons)
-and their values (for the captions). Hits that are resolved people (members in a
-cluster) are read in full from the index rows, as are other name queries.
+total, the facets and the ranking need; the database weighs and counts the hits there
+and hands back only the counts and the first hits of each score, so a common name's
+thousands of hits cost about a microsecond each; only the page's hits read their index
+rows again (for the reasons) and their values (for the captions). Hits that are
+resolved people (members in a cluster) are read in full from the index rows, as are
+the hits of other name queries.
 """
 
 from __future__ import annotations
@@ -276,7 +278,7 @@ def _name_channel(
     words = [sorted(r) for r in readings]
     seek = [_seekers(r) for r in readings]
     found = _NameQuery(tokens=tokens, readings=readings, words=words, schema=schema, source=source)
-    # other readings' hits are asked for by id, unless there are so many that every hit is
+    # other readings' hits are asked for by id, unless there are so many that every hit is read
     known = list(hits) if len(hits) <= KNOWN_BY_ID else []
     if top is not None and len(hits) > KNOWN_BY_ID:
         top = None

@@ -728,6 +728,8 @@ def _weight_sql(weights: WordWeights, pk: str, term: str) -> tuple[str, list[Any
     for key, weight in sorted(weights.by_key.items()):
         cases.append(f"WHEN {pk} = ? THEN ?")
         values += [key, weight]
+    if not cases:
+        return "0.0", values
     return f"(CASE {' '.join(cases)} ELSE 0.0 END)", values
 
 
@@ -760,10 +762,10 @@ def pair_hits(
     marking and state, so a hidden record or value adds nothing. In one statement over
     one range of pair rows, the database weighs each entity's words and gives back only
     what a page needs: how many hits there are of each schema and source (for the total
-    and facets), the first ``top`` hits by id of each pair of
-    weights (the page is among them, whatever the order of scores), the hits among the
-    ``known`` ids (found by other readings), and the canonical ids of resolved people
-    among the candidates (the cluster pairs' too). ``top=None`` gives every hit.
+    and facets), the first ``top`` hits by id of each pair of weights (the page is among
+    them, whatever the order of scores), the hits among the ``known`` ids (found by other
+    readings), and the canonical ids of resolved people among the candidates (the
+    cluster pairs' too). ``top=None`` gives every hit.
     """
     pairing = _pairing(seek) if len(seek) == 2 else None
     if pairing is None or pairing[1]:
