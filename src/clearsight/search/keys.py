@@ -14,13 +14,11 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-import jellyfish
-
 from clearsight.errors import InvalidValue
 from clearsight.ontology import load_model
 from clearsight.ontology.types import get_type
 from clearsight.ontology.types.addresses import extract_postcode
-from clearsight.ontology.types.names import fold, name_key
+from clearsight.ontology.types.names import fold, name_key, phonetic
 from clearsight.ontology.types.postcodes import outward
 from clearsight.store.search_index import Derived
 
@@ -39,14 +37,6 @@ NAME_LIKE_PROPS = frozenset({("Organisation", "name"), ("Account", "username")})
 
 _OUTWARD = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")
 _DAY = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
-
-
-def phonetic(token: str) -> str:
-    """The Metaphone code of a folded name token ('' when it has none)."""
-    try:
-        return jellyfish.metaphone(token)
-    except (ValueError, IndexError):
-        return ""
 
 
 def name_tokens(value: str) -> list[str]:
@@ -92,6 +82,7 @@ def derive(schema: str, prop: str, value: str) -> Derived:
     keys: list[tuple[str, str]] = []
     texts: list[str] = []
     terms: list[str] = []
+    spellings: list[tuple[str, str]] = []
     if type_name in NAME_TYPES or (schema, prop) in NAME_LIKE_PROPS:
         for tok in name_tokens(value):
             keys.append(("name", tok))
@@ -99,6 +90,7 @@ def derive(schema: str, prop: str, value: str) -> Derived:
             code = phonetic(tok)
             if code:
                 keys.append(("phonetic", code))
+                spellings.append((code, tok))
             terms.append(tok)
     if type_name in IDENT_TYPES:
         key = _ident_key(type_name, value)
@@ -122,7 +114,7 @@ def derive(schema: str, prop: str, value: str) -> Derived:
         body = fold(value)
         if body:
             texts.append(body)
-    return Derived(keys=keys, texts=texts, terms=terms)
+    return Derived(keys=keys, texts=texts, terms=terms, spellings=spellings)
 
 
 def query_identifiers(query: str) -> list[tuple[str, str, str]]:

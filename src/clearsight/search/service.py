@@ -14,13 +14,24 @@ entity is its own canonical entity) and ranked by their best reading. Only index
 and entities the viewer may see take part, so hidden items change neither the hits nor
 the totals nor the facets (ACC-3). Each search writes one consultation entry listing the
 ids returned (LOG-2) with the encoded query text and counts, never matched values.
+
+Cost: a two-word name query reads one range of the pair rows, which carry what the
+total, the facets and the ranking need; the database weighs and counts the hits there
+and hands back only the counts and the first hits of each score, so a common name's
+thousands of hits cost about a microsecond each; only the page's hits read their index
+rows again (for the reasons) and their values (for the captions). Hits that are
+resolved people (members in a cluster) are read in full from the index rows, as are
+the hits of other name queries.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
+import heapq
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 import jellyfish
@@ -111,12 +122,19 @@ class SearchResults:
         }
 
 
-@dataclass
 class _Hit:
-    schema: str
-    score: float = 0.0
-    reasons: dict[tuple[str, str, str], float] = field(default_factory=dict)
-    matched_sources: set[str] = field(default_factory=set)
+    """A canonical entity found so far: its best score, why, and via which sources.
+
+    Slotted and built positionally: a common name makes thousands per search.
+    """
+
+    __slots__ = ("matched_sources", "reasons", "schema", "score")
+
+    def __init__(self, schema: str, score: float = 0.0, source: str | None = None) -> None:
+        self.schema = schema
+        self.score = score
+        self.reasons: dict[tuple[str, str, str], float] = {}
+        self.matched_sources: set[str] = {source} if source is not None else set()
 
     def add(self, score: float, prop: str, match: str, term: str, source: str) -> None:
         self.score = max(self.score, score)
@@ -232,9 +250,22 @@ def _seekers(readings: dict[tuple[str, str], tuple[float, str]]) -> list[tuple[s
 
 
 def _name_channel(
-    op: Operation, tokens: list[str], hits: dict[str, _Hit], schema: list[str] | None, source: list[str] | None
-) -> None:
-    """Canonical entities with every query word in some visible name (one query for all words)."""
+    op: Operation,
+    tokens: list[str],
+    hits: dict[str, _Hit],
+    schema: list[str] | None,
+    source: list[str] | None,
+    top: int | None,
+) -> _NameQuery:
+    """Canonical entities with every query word in some visible name (one query for all words).
+
+    A query of two words that pair is answered from the pair rows: the hits in no cluster
+    are counted, faceted and scored there, and only the first ``top`` of each score (the
+    page is among them; all when ``None``) and those already in ``hits`` come back
+    (:class:`_NameQuery`); the page's hits are read again for their reasons
+    (:func:`_explain`). Resolved people among the candidates are read in full into
+    ``hits``, as the hits of every other name query are.
+    """
     plans = [(tok, _token_options(op, tok)) for tok in tokens]
     # per word: (kind, key) -> best (weight, match) among its readings
     readings: list[dict[tuple[str, str], tuple[float, str]]] = []
@@ -244,10 +275,75 @@ def _name_channel(
             if (kind, key) not in best or weight > best[(kind, key)][0]:
                 best[(kind, key)] = (weight, match)
         readings.append(best)
-    rows = op.run(si.name_hits, words=[sorted(r) for r in readings], narrow=[_finders(r) for r in readings],
-                  seek=[_seekers(r) for r in readings], schema=schema, source=source)
+    words = [sorted(r) for r in readings]
+    seek = [_seekers(r) for r in readings]
+    found = _NameQuery(tokens=tokens, readings=readings, words=words, schema=schema, source=source)
+    # other readings' hits are asked for by id, unless there are so many that every hit is read
+    known = list(hits) if len(hits) <= KNOWN_BY_ID else []
+    if top is not None and len(hits) > KNOWN_BY_ID:
+        top = None
+    got = op.run(si.pair_hits, seek=seek, weights=[_weights(r) for r in readings],
+                 top=None if top is None else top + len(known), known=known, schema=schema, source=source)
+    if got is None:
+        rows = op.run(si.name_hits, words=words, narrow=[_finders(r) for r in readings], seek=seek,
+                      schema=schema, source=source)
+        _add_name_rows(rows, found, hits)
+        return found
+    size = len(tokens)
+    found.tally.update(got.counts)
+    for h in got.hits:
+        found.scored[h.entity_id] = (round((h.first + h.second) / size, 4), h.schema, h.source)
+    _merge_scored(found, hits, [cid for cid in hits if cid in found.scored])
+    if got.clustered:
+        rows = op.run(si.name_hits, words=words, schema=schema, source=source, canonical_ids=got.clustered)
+        _add_name_rows(rows, found, hits)
+    return found
+
+
+#: other readings' hits asked of the pair rows by id, at most (past it, every hit is read)
+KNOWN_BY_ID = 500
+
+
+def _weights(best: dict[tuple[str, str], tuple[float, str]]) -> si.WordWeights:
+    """What a pair row's key is worth to a word: spellings by their code and token, codes
+    and initials by themselves (the same weights :func:`_add_name_rows` gives index rows)."""
+    by_term: dict[tuple[str, str], float] = {}
+    by_key: dict[str, float] = {}
+    for (kind, key), (weight, _match) in best.items():
+        if kind == "name":
+            code = k.phonetic(key)
+            if code:
+                by_term[(si.pair_key("phonetic", code), key)] = weight
+        else:
+            pk = si.pair_key(kind, key)
+            by_key[pk] = max(weight, by_key.get(pk, 0.0))
+    return si.WordWeights(by_term=by_term, by_key=by_key)
+
+
+@dataclass
+class _NameQuery:
+    """A name query's words read as index keys, and the hits scored from the pair rows."""
+
+    tokens: list[str]
+    readings: list[dict[tuple[str, str], tuple[float, str]]]
+    words: list[list[tuple[str, str]]]
+    schema: list[str] | None
+    source: list[str] | None
+    #: (schema, source) -> how many hits scored from the pair rows are not in the hits
+    #: (thousands for a common name: counted in the database, never listed)
+    tally: Counter[tuple[str, str]] = field(default_factory=Counter)
+    #: entity id -> (score, schema, source) of the listed hits scored from the pair rows,
+    #: not yet in the hits: the first of each score, the page among them
+    scored: dict[str, tuple[float, str, str]] = field(default_factory=dict)
+    #: pair-scored hits moved into the hits whose name reasons are still to read
+    explain: set[str] = field(default_factory=set)
+
+
+def _add_name_rows(rows: Sequence[si.NameHit], found: _NameQuery, hits: dict[str, _Hit]) -> None:
+    """Add the canonical entities whose visible index rows meet every word, with the reasons."""
+    tokens, readings = found.tokens, found.readings
     # per canonical: per word -> (weight, prop, match)
-    found: dict[str, dict[int, tuple[float, str, str]]] = defaultdict(dict)
+    per_canonical: dict[str, dict[int, tuple[float, str, str]]] = defaultdict(dict)
     schemas: dict[str, str] = {}
     sources: dict[str, set[str]] = defaultdict(set)
     # (kind, key) -> the words it is a reading of, with its (weight, match) for each
@@ -256,14 +352,14 @@ def _name_channel(
         for pair, (weight, match) in best.items():
             meets[pair].append((n, weight, match))
     for r in rows:
-        per_word = found[r.canonical_id]
+        per_word = per_canonical[r.canonical_id]
         for n, weight, match in meets.get((r.kind, r.key), ()):
             current = per_word.get(n)
             if current is None or weight > current[0] or (weight == current[0] and r.prop < current[1]):
                 per_word[n] = (weight, r.prop, match)
         schemas[r.canonical_id] = r.schema
         sources[r.canonical_id].add(r.source)
-    for canonical, per_word in found.items():
+    for canonical, per_word in per_canonical.items():
         if len(per_word) < len(tokens):
             continue
         score = round(sum(w for w, _, _ in per_word.values()) / len(tokens), 4)
@@ -273,6 +369,35 @@ def _name_channel(
             reason = (prop, match, tokens[n])
             hit.reasons[reason] = max(hit.reasons.get(reason, 0.0), weight)
         hit.matched_sources.update(sources[canonical])
+
+
+def _merge_scored(found: _NameQuery | None, hits: dict[str, _Hit], ids: Iterable[str]) -> None:
+    """Move the pair-scored hits among ``ids`` into ``hits`` (merged with what other readings found)."""
+    if found is None:
+        return
+    for cid in ids:
+        got = found.scored.pop(cid, None)
+        if got is None:
+            continue
+        score, schema, source = got
+        found.tally[(schema, source)] -= 1
+        hit = hits.get(cid)
+        if hit is None:
+            hits[cid] = _Hit(schema, score, source)
+        else:
+            hit.score = max(hit.score, score)
+            hit.matched_sources.add(source)
+        found.explain.add(cid)
+
+
+def _explain(op: Operation, found: _NameQuery | None, page_ids: Sequence[str], hits: dict[str, _Hit]) -> None:
+    """Read the reasons of the page's hits that were scored from the pair rows."""
+    if found is None:
+        return
+    ids = [cid for cid in page_ids if cid in found.explain]
+    if ids:
+        rows = op.run(si.name_hits, words=found.words, schema=found.schema, source=found.source, canonical_ids=ids)
+        _add_name_rows(rows, found, hits)
 
 
 def _identifier_channel(
@@ -338,6 +463,12 @@ def _marking_of(op: Operation, members: Sequence[Any], known: dict[tuple[str, ..
     return known[ids]
 
 
+@lru_cache(maxsize=1)
+def _labels() -> dict[tuple[str, str], str]:
+    """(schema, property) -> the property's label, for the reasons of hits."""
+    return {(s.name, p.name): p.label for s in load_model().entities for p in s.properties.values()}
+
+
 def search(
     gov: Governance,
     ctx: Context,
@@ -375,27 +506,39 @@ def search(
     schemas = list(schema) if schema else None
     sources = list(source) if source else None
     tokens = k.name_tokens(query)
-    model = load_model()
-    labels = {(s.name, p.name): p.label for s in model.entities for p in s.properties.values()}
+    labels = _labels()
     with gov.operation(ctx, "consultation", "search", component="search") as op:
         index = _ensure_fresh(op)
         hits: dict[str, _Hit] = {}
-        name_words = k.query_name_tokens(query)
-        if name_words and all(tok.isalpha() for tok in name_words):
-            _name_channel(op, name_words, hits, schemas, sources)
         _identifier_channel(op, query, hits, schemas, sources)
         if tokens:
             _text_channel(op, tokens, hits, schemas, sources)
+        name_words = k.query_name_tokens(query)
+        named: _NameQuery | None = None
+        filtered = bool(since or until or area)
+        if name_words and all(tok.isalpha() for tok in name_words):
+            # the name readings come last: they are told which hits the others found
+            named = _name_channel(op, name_words, hits, schemas, sources, None if filtered else offset + limit)
+        scored = named.scored if named is not None else {}
+        tally = named.tally if named is not None else Counter()
+        if filtered:
+            _merge_scored(named, hits, list(scored))  # the filters read every hit's keys
         hits = _apply_filters(op, hits, since, until, area)
-        ranked = sorted(hits.items(), key=lambda kv: (-kv[1].score, kv[0]))
-        page_ids = [cid for cid, _ in ranked[offset : offset + max(limit, 0)]]
+        total = len(hits) + sum(tally.values())
+        ranked = heapq.nsmallest(
+            offset + limit,
+            chain(((-h.score, cid) for cid, h in hits.items()), ((-v[0], cid) for cid, v in scored.items())),
+        )
+        page_ids = [cid for _, cid in ranked[offset:]]
+        facets = {"schema": Counter(h.schema for h in hits.values()),
+                  "source": Counter(src for h in hits.values() for src in h.matched_sources)}
+        for (sch, src), n in tally.items():
+            facets["schema"][sch] += n
+            facets["source"][src] += n
+        facets_out = {name: dict(sorted((key, n) for key, n in v.items() if n)) for name, v in facets.items()}
+        _merge_scored(named, hits, page_ids)
+        _explain(op, named, page_ids, hits)
         captions, members = caption_map(op, page_ids) if page_ids else ({}, {})
-        facets: dict[str, dict[str, int]] = {"schema": {}, "source": {}}
-        for _cid, hit in ranked:
-            facets["schema"][hit.schema] = facets["schema"].get(hit.schema, 0) + 1
-            for src in hit.matched_sources:
-                facets["source"][src] = facets["source"].get(src, 0) + 1
-        facets = {name: dict(sorted(v.items())) for name, v in facets.items()}
         page: list[SearchHit] = []
         hit_marks: dict[str, Marking] = {}
         combined: dict[tuple[str, ...], Marking] = {}
@@ -421,7 +564,7 @@ def search(
         op.record(m for h in page for m in h.members)
         op.note(
             query=encode_field(query),
-            total=len(ranked),
+            total=total,
             returned=len(page),
             filters={
                 k2: v
@@ -431,7 +574,7 @@ def search(
             index=index["refreshed"],
         )
     page_marking = combine(set(hit_marks.values())) if hit_marks else Marking()
-    return SearchResults(query=query, total=len(ranked), hits=tuple(page), facets=facets, index=index,
+    return SearchResults(query=query, total=total, hits=tuple(page), facets=facets_out, index=index,
                          marking=page_marking.label())
 
 

@@ -11,7 +11,13 @@ The index is derived from current statements and holds no fact that is not in th
   (``p:SM0``, ``i:j``), and ``search_cluster_pairs`` the same over the members of each
   canonical entity with more than one member: a name query of two or more words finds
   its candidates with one seek on a pair of its words instead of intersecting two long
-  posting lists. They hold no marking and only narrow; hits are read from ``search_keys``.
+  posting lists. A ``search_pairs`` row also carries the token behind each code, the
+  marking of the statement behind each key and its entity's marking, state, schema and
+  source, so a two-word query counts, facets and scores the hits of entities in no
+  cluster from one range of pair rows (:func:`pair_hits`), with the viewer's
+  visibility on all three markings and the state; the refresh keeps them current and a
+  trigger queues an entity re-marked or changed in state. Cluster pairs hold no marking
+  and only narrow: those hits are read from ``search_keys``.
 - ``search_vocab`` and ``search_vocab_deletions``: the distinct name tokens, for fuzzy
   candidates (pg_trgm similarity on PostgreSQL, single-deletion keys on SQLite). They say
   only which spellings exist; every candidate is then looked up through ``search_keys``
@@ -60,6 +66,9 @@ class Derived:
     keys: list[tuple[str, str]] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
     terms: list[str] = field(default_factory=list)
+    #: (phonetic code, the name token that has it) for each phonetic key: what the pair
+    #: rows carry so that a name query's hits are scored from the pairs alone
+    spellings: list[tuple[str, str]] = field(default_factory=list)
 
 
 #: (entity schema, property, value) -> what to index
@@ -262,15 +271,38 @@ def _pairs_of(keys: Iterable[str]) -> list[tuple[str, str]]:
     return list(combinations(sorted(set(keys)), 2))
 
 
+#: an entity's pairable key as the pair rows hold it: (pair key, the name token behind a
+#: phonetic code or '' for an initial, the marking of the statement it came from)
+PairKey = tuple[str, str, str]
+#: what a pair row says of its entity: (entity id, marking id, state, schema, source)
+PairOwner = tuple[str, str, str, str, str]
+
+
+def _pair_rows(owner: PairOwner, keys: Iterable[PairKey]) -> list[tuple[str, ...]]:
+    """The ``search_pairs`` rows of one entity: every two of its keys with different pair keys."""
+    entity, marking, state, schema, source = owner
+    return [
+        (x[0], y[0], entity, x[1], y[1], x[2], y[2], marking, state, schema, source)
+        for x, y in combinations(sorted(set(keys)), 2)
+        if x[0] != y[0]
+    ]
+
+
+_PAIR_INSERT = (
+    "INSERT INTO search_pairs (a, b, entity_id, a_term, b_term, a_marking_id, b_marking_id, marking_id, state, "
+    "schema, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+)
+
+
 def _write(
     conn: Connection,
     keys: list[tuple[str, ...]],
     texts: list[tuple[str, ...]],
     terms: set[str],
-    pairs: Sequence[tuple[str, str, str]] = (),
+    pairs: Sequence[tuple[str, ...]] = (),
 ) -> None:
     _insert_many(conn, "INSERT INTO search_keys (entity_id, prop, kind, key, marking_id) VALUES (?, ?, ?, ?, ?)", keys)
-    _insert_many(conn, "INSERT INTO search_pairs (a, b, entity_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", pairs)
+    _insert_many(conn, _PAIR_INSERT, pairs)
     _insert_many(conn, "INSERT INTO search_text (entity_id, prop, marking_id, body) VALUES (?, ?, ?, ?)", texts)
     if terms:
         ordered = sorted(terms)
@@ -282,9 +314,10 @@ def _write(
 
 def _statement_rows(conn: Connection, entity_ids: Sequence[str] | None) -> Iterable[Any]:
     s = t.statements
+    e = t.entities
     q = (
-        select(s.c.entity_id, t.entities.c.schema, s.c.prop, s.c.value, s.c.marking_id)
-        .join(t.entities, t.entities.c.id == s.c.entity_id)
+        select(s.c.entity_id, e.c.schema, s.c.prop, s.c.value, s.c.marking_id, e.c.marking_id, e.c.state, e.c.source)
+        .join(e, e.c.id == s.c.entity_id)
         .where(s.c.superseded_by.is_(None))
         .where(func.coalesce(t.entities.c.state, "") != "erased")
     )
@@ -316,16 +349,17 @@ def refresh(conn: Connection, *, derive: Derive, entity_ids: Sequence[str] | Non
     keys: list[tuple[str, ...]] = []
     texts: list[tuple[str, ...]] = []
     terms: set[str] = set()
-    pairs: list[tuple[str, str, str]] = []
+    pairs: list[tuple[str, ...]] = []
     seen: set[str] = set()
     n_keys = n_texts = 0
     cache: dict[tuple[str, str, str], Derived] = {}
     # the statements come entity by entity: an entity's pair keys are complete when the next starts
-    current, paired = "", set[str]()
-    for entity_id, schema, prop, value, marking_id in _statement_rows(conn, entity_ids):
-        if entity_id != current:
-            pairs.extend((a, b, current) for a, b in _pairs_of(paired))
-            current, paired = entity_id, set()
+    owner: PairOwner = ("", "", "", "", "")
+    paired: set[PairKey] = set()
+    for entity_id, schema, prop, value, marking_id, e_marking, e_state, e_source in _statement_rows(conn, entity_ids):
+        if entity_id != owner[0]:
+            pairs.extend(_pair_rows(owner, paired))
+            owner, paired = (entity_id, e_marking, e_state or "", schema, e_source), set()
         seen.add(entity_id)
         ck = (schema, prop, value)
         got = cache.get(ck)
@@ -335,8 +369,9 @@ def refresh(conn: Connection, *, derive: Derive, entity_ids: Sequence[str] | Non
                 cache[ck] = got
         for kind, key in dict.fromkeys(got.keys):
             keys.append((entity_id, prop, kind, key, marking_id))
-            if kind in PAIR_KINDS:
-                paired.add(pair_key(kind, key))
+            if kind == "initial":
+                paired.add((pair_key(kind, key), "", marking_id))
+        paired.update((pair_key("phonetic", code), term, marking_id) for code, term in got.spellings)
         for body in got.texts:
             texts.append((entity_id, prop, marking_id, body))
         terms.update(got.terms)
@@ -345,7 +380,7 @@ def refresh(conn: Connection, *, derive: Derive, entity_ids: Sequence[str] | Non
             n_texts += len(texts)
             _write(conn, keys, texts, terms, pairs)
             keys, texts, terms, pairs = [], [], set(), []
-    pairs.extend((a, b, current) for a, b in _pairs_of(paired))
+    pairs.extend(_pair_rows(owner, paired))
     n_keys += len(keys)
     n_texts += len(texts)
     _write(conn, keys, texts, terms, pairs)
@@ -450,11 +485,12 @@ def _hit_query(visible: Visibility) -> Any:
     )
 
 
-def _entity_filters(q: Any, schema: Sequence[str] | None, source: Sequence[str] | None) -> Any:
+def _entity_filters(q: Any, schema: Sequence[str] | None, source: Sequence[str] | None, table: Any = t.entities) -> Any:
+    """``q`` kept to entities of the schemata and sources (columns of ``table``), if given."""
     if schema:
-        q = q.where(t.entities.c.schema.in_(list(schema)))
+        q = q.where(table.c.schema.in_(list(schema)))
     if source:
-        q = q.where(t.entities.c.source.in_(list(source)))
+        q = q.where(table.c.source.in_(list(source)))
     return q
 
 
@@ -575,8 +611,8 @@ def _pair_cond(table: Any, pairs: set[tuple[str, str]]) -> Any:
     return or_(*[and_(table.c.a == a, table.c.b.in_(bs)) for a, bs in by_a.items()])
 
 
-def _paired(seek: Sequence[Sequence[tuple[str, str]]]) -> tuple[Any, list[int]] | None:
-    """Candidates of two of the words from the pair tables, and the words still to check.
+def _pairing(seek: Sequence[Sequence[tuple[str, str]]]) -> tuple[set[tuple[str, str]], list[int]] | None:
+    """The pairs that find two of the words, and the other words (still to check).
 
     The two words are the first two that can be paired, whole words before initials;
     ``None`` when fewer than two can (a spelling without a phonetic code) or when the two
@@ -592,6 +628,16 @@ def _paired(seek: Sequence[Sequence[tuple[str, str]]]) -> tuple[Any, list[int]] 
     if left & right:
         return None
     pairs = {(min(x, y), max(x, y)) for x in left for y in right}
+    return pairs, [n for n in range(len(seek)) if n not in (first, second)]
+
+
+def _paired(seek: Sequence[Sequence[tuple[str, str]]]) -> tuple[Any, list[int]] | None:
+    """Candidates of two of the words from the pair tables, and the words still to check
+    (see :func:`_pairing`)."""
+    pairing = _pairing(seek)
+    if pairing is None:
+        return None
+    pairs, rest = pairing
     p = t.search_pairs
     c = t.clusters
     own = (
@@ -601,8 +647,185 @@ def _paired(seek: Sequence[Sequence[tuple[str, str]]]) -> tuple[Any, list[int]] 
     )
     cp = t.search_cluster_pairs
     shared = select(cp.c.canonical_id).where(_pair_cond(cp, pairs))
-    rest = [n for n in range(len(seek)) if n not in (first, second)]
     return own.union(shared), rest
+
+
+@dataclass(frozen=True)
+class WordWeights:
+    """What a pair row's key is worth to one query word: by the token behind it, or by the key.
+
+    ``by_term`` maps (pair key, token) to the weight of a spelling the word is read as;
+    ``by_key`` maps a pair key (the word's phonetic code or initial) to its weight. A key
+    meets the word with the larger of the two.
+    """
+
+    by_term: dict[tuple[str, str], float]
+    by_key: dict[str, float]
+
+
+class PairHit(NamedTuple):
+    """A hit of a two-word name query read from the pair rows: an entity in no cluster."""
+
+    entity_id: str
+    schema: str
+    source: str
+    #: the best weight of each word over the entity's visible pair rows
+    first: float
+    second: float
+
+
+@dataclass(frozen=True)
+class PairHits:
+    """What the pair rows alone say of a two-word name query's hits in no cluster."""
+
+    #: (schema, source) -> how many hits
+    counts: dict[tuple[str, str], int]
+    #: the first hits by entity id of each pair of weights (``top`` of each), and the
+    #: hits among the ``known`` ids
+    hits: list[PairHit]
+    #: canonical ids of resolved people among the candidates (their members may each
+    #: carry one of the words), to be read in full with :func:`name_hits`
+    clustered: list[str]
+
+
+def _in_list(values: Sequence[str]) -> str:
+    """The markers of an SQL ``IN`` list for ``values`` (``(NULL)``, which matches nothing, when empty)."""
+    return "(" + (", ".join("?" for _ in values) or "NULL") + ")"
+
+
+def _pair_sql(pairs: set[tuple[str, str]]) -> tuple[str, list[str]]:
+    """``(a, b)`` is one of the pairs, as SQL for the driver: one index seek per first key."""
+    by_a: dict[str, list[str]] = defaultdict(list)
+    for a, b in sorted(pairs):
+        by_a[a].append(b)
+    sql = " OR ".join(f"(a = ? AND b IN {_in_list(bs)})" for bs in by_a.values())
+    return "(" + sql + ")", [x for a, bs in by_a.items() for x in (a, *bs)]
+
+
+def _driver_rows(conn: Connection, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Rows of a read as plain tuples straight from the driver (``?`` markers).
+
+    For reads of thousands of small rows per search, where building a row object each
+    costs more than the query; ``sql`` is built from the caller's constants, values bound.
+    """
+    if conn.dialect.name == "postgresql":
+        sql = sql.replace("?", "%s")
+    cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cur.execute(sql, list(params))
+        return list(cur.fetchall())
+    finally:
+        cur.close()
+
+
+def _weight_sql(weights: WordWeights, pk: str, term: str) -> tuple[str, list[Any]]:
+    """SQL for what the key in column ``pk`` (token in ``term``) is worth to a word."""
+    cases: list[str] = []
+    values: list[Any] = []
+    for (key, token), weight in sorted(weights.by_term.items()):
+        cases.append(f"WHEN {pk} = ? AND {term} = ? THEN ?")
+        values += [key, token, max(weight, weights.by_key.get(key, 0.0))]
+    for key, weight in sorted(weights.by_key.items()):
+        cases.append(f"WHEN {pk} = ? THEN ?")
+        values += [key, weight]
+    if not cases:
+        return "0.0", values
+    return f"(CASE {' '.join(cases)} ELSE 0.0 END)", values
+
+
+#: empty weight and count columns in :func:`pair_hits`'s rows (typed, for PostgreSQL's UNION)
+_NO_WEIGHT = "CAST(NULL AS DOUBLE PRECISION)"
+_NO_COUNT = "CAST(NULL AS BIGINT)"
+
+
+def _weights_of(weights: WordWeights) -> list[float]:
+    """Every weight a key may be worth to the word (what :func:`_weight_sql` can give but 0)."""
+    out = {max(w, weights.by_key.get(key, 0.0)) for (key, _term), w in weights.by_term.items()}
+    return sorted(out | set(weights.by_key.values()))
+
+
+def pair_hits(
+    conn: Connection,
+    *,
+    visible: Visibility,
+    seek: Sequence[Sequence[tuple[str, str]]],
+    weights: Sequence[WordWeights],
+    top: int | None,
+    known: Sequence[str] = (),
+    schema: Sequence[str] | None = None,
+    source: Sequence[str] | None = None,
+) -> PairHits | None:
+    """The hits of a query of exactly two words that pair, from the pair rows (``None`` otherwise).
+
+    ``seek`` is as for :func:`name_hits`; ``weights`` says what a key is worth to each
+    word. Every pair row is filtered on the markings of both its keys and on its entity's
+    marking and state, so a hidden record or value adds nothing. In one statement over
+    one range of pair rows, the database weighs each entity's words and gives back only
+    what a page needs: how many hits there are of each schema and source (for the total
+    and facets), the first ``top`` hits by id of each pair of weights (the page is among
+    them, whatever the order of scores), the hits among the ``known`` ids (found by other
+    readings), and the canonical ids of resolved people among the candidates (the
+    cluster pairs' too). ``top=None`` gives every hit.
+    """
+    pairing = _pairing(seek) if len(seek) == 2 else None
+    if pairing is None or pairing[1]:
+        return None
+    cond, params = _pair_sql(pairing[0])
+    marks = _marks(visible)
+    states = sorted(visible.states)
+    where = [cond] + [f"p.{col} IN {_in_list(marks)}" for col in ("a_marking_id", "b_marking_id", "marking_id")]
+    where.append(f"p.state IN {_in_list(states)}")
+    values: list[Any] = [*params, *marks, *marks, *marks, *states]
+    for col, wanted in (("schema", schema), ("source", source)):
+        if wanted:
+            where.append(f"p.{col} IN {_in_list(wanted)}")
+            values.extend(wanted)
+    # a pair row holds one key of each word: its word's key is in ``a`` or in ``b``
+    head: list[Any] = []
+    picks = []
+    for n, w in enumerate(weights):
+        own = sorted({pair_key(kind, key) for kind, key in seek[n]})
+        on_a, va = _weight_sql(w, "p.a", "p.a_term")
+        on_b, vb = _weight_sql(w, "p.b", "p.b_term")
+        picks.append(f"max(CASE WHEN p.a IN {_in_list(own)} THEN {on_a} ELSE {on_b} END)")
+        head += [*own, *va, *vb]
+    # a hit's score is a function of its two weights, and each weight is one of its word's:
+    # the page is among the first ``top`` hits by id of each pair of weights
+    hit_cols = f"'hit', id, schema, source, w0, w1, {_NO_COUNT}"
+    if top is None:
+        firsts = f"SELECT {hit_cols} FROM h"  # noqa: S608 (constants)
+        tail: list[Any] = []
+    else:
+        combos = [(x, y) for x in _weights_of(weights[0]) for y in _weights_of(weights[1])]
+        firsts = " UNION ALL ".join(
+            f"SELECT * FROM (SELECT {hit_cols} FROM h WHERE w0 = ? AND w1 = ? ORDER BY id LIMIT ?) AS f{n}"  # noqa: S608
+            for n in range(len(combos))
+        )
+        tail = [v for x, y in combos for v in (x, y, top)]
+    sql = (
+        "WITH w AS MATERIALIZED (SELECT p.entity_id AS id, p.schema AS schema, p.source AS source, "  # noqa: S608 (markers only)
+        f"c.canonical_id AS canon, {picks[0]} AS w0, {picks[1]} AS w1 "
+        f"FROM search_pairs p LEFT JOIN clusters c ON c.entity_id = p.entity_id WHERE {' AND '.join(where)} "
+        "GROUP BY p.entity_id, p.schema, p.source, c.canonical_id), "
+        "h AS MATERIALIZED (SELECT id, schema, source, w0, w1 FROM w WHERE canon IS NULL AND w0 > 0 AND w1 > 0) "
+        f"SELECT 'count', NULL, schema, source, {_NO_WEIGHT}, {_NO_WEIGHT}, count(*) FROM h GROUP BY schema, source "
+        f"UNION ALL {firsts} "
+        f"UNION ALL SELECT {hit_cols} FROM h WHERE id IN {_in_list(known)} "
+        f"UNION ALL SELECT 'cluster', canon, NULL, NULL, {_NO_WEIGHT}, {_NO_WEIGHT}, {_NO_COUNT} FROM w "
+        "WHERE canon IS NOT NULL GROUP BY canon"
+    )
+    args = [*head, *values, *tail, *known]
+    counts: dict[tuple[str, str], int] = {}
+    hits: dict[str, PairHit] = {}
+    clustered = {r[0] for r in _driver_rows(conn, "SELECT DISTINCT canonical_id FROM search_cluster_pairs WHERE " + cond, params)}  # noqa: S608
+    for tag, ident, sch, src, first, second, n in _driver_rows(conn, sql, args):
+        if tag == "count":
+            counts[(sch, src)] = int(n)
+        elif tag == "hit":
+            hits[ident] = PairHit(ident, sch, src, first, second)
+        else:
+            clustered.add(ident)
+    return PairHits(counts=counts, hits=list(hits.values()), clustered=sorted(clustered))
 
 
 class NameHit(NamedTuple):
@@ -629,6 +852,7 @@ def name_hits(
     seek: Sequence[Sequence[tuple[str, str]]] | None = None,
     schema: Sequence[str] | None = None,
     source: Sequence[str] | None = None,
+    canonical_ids: Sequence[str] | None = None,
 ) -> list[NameHit]:
     """The (kind, key) pairs of a name query's words that visible index rows of each candidate carry.
 
@@ -651,10 +875,15 @@ def name_hits(
     word, such as an initial, keeps the candidates with a member carrying one of its
     pairs, by index seeks on (kind, key, entity), so it is never read in full. The caller
     still checks that every word matched a visible row.
+
+    ``canonical_ids``, if given, are the candidates (canonical ids, or ids of entities in
+    no cluster), read whatever ``narrow`` and ``seek`` say: the rows of a page of hits
+    found from the pair rows, or of resolved people among them.
     """
     if not words or any(not w for w in words):
         return []
-    k = t.search_keys
+    if canonical_ids is not None:
+        return _given_name_rows(conn, visible, words, canonical_ids, schema, source)
     find = narrow or words
     paired = _paired(seek) if seek and len(seek) == len(words) else None
     both: Any
@@ -668,6 +897,64 @@ def name_hits(
         else:
             one = per_word[0].subquery()
             both = select(one.c.canon).distinct()
+    return _name_rows(conn, visible, words, both, [find[n] for n in checked], schema, source)
+
+
+def _given_name_rows(
+    conn: Connection,
+    visible: Visibility,
+    words: Sequence[Sequence[tuple[str, str]]],
+    canonical_ids: Sequence[str],
+    schema: Sequence[str] | None,
+    source: Sequence[str] | None,
+) -> list[NameHit]:
+    """The rows of :func:`name_hits` for given candidates, through the driver.
+
+    The members are the ids themselves (an entity in no cluster, or a canonical id that is
+    its cluster's smallest member) and the members of the clusters they are canonical
+    ids of; each member's keys are one index range.
+    """
+    pairs = sorted({p for w in words for p in w})
+    marks = _marks(visible)
+    states = sorted(visible.states)
+    where = [
+        f"(k.kind, k.key) IN (VALUES {', '.join('(?, ?)' for _ in pairs)})",
+        f"k.marking_id IN {_in_list(marks)}",
+        f"e.marking_id IN {_in_list(marks)}",
+        f"COALESCE(e.state, '') IN {_in_list(states)}",
+    ]
+    tail: list[str] = [x for pair in pairs for x in pair] + marks + marks + states
+    for col, wanted in (("schema", schema), ("source", source)):
+        if wanted:
+            where.append(f"e.{col} IN {_in_list(wanted)}")
+            tail.extend(wanted)
+    out: list[NameHit] = []
+    for chunk in _chunks(sorted(set(canonical_ids))):
+        ids = _in_list(chunk)
+        sql = (
+            f"WITH members (id) AS (SELECT id FROM entities WHERE id IN {ids} "  # noqa: S608 (markers only)
+            f"UNION SELECT entity_id FROM clusters WHERE canonical_id IN {ids}) "
+            "SELECT COALESCE(c.canonical_id, e.id), e.schema, e.source, k.kind, k.key, min(k.prop) "
+            "FROM members m JOIN search_keys k ON k.entity_id = m.id JOIN entities e ON e.id = k.entity_id "
+            "LEFT JOIN clusters c ON c.entity_id = k.entity_id "
+            "WHERE " + " AND ".join(where) + " GROUP BY 1, 2, 3, 4, 5"
+        )
+        out.extend(NameHit._make(r) for r in _driver_rows(conn, sql, [*chunk, *chunk, *tail]))
+    return out
+
+
+def _name_rows(
+    conn: Connection,
+    visible: Visibility,
+    words: Sequence[Sequence[tuple[str, str]]],
+    both: Any,
+    checks: Sequence[Sequence[tuple[str, str]]],
+    schema: Sequence[str] | None,
+    source: Sequence[str] | None,
+) -> list[NameHit]:
+    """The rows of :func:`name_hits` for the candidates ``both`` (a query of canonical ids),
+    kept to those with a member carrying one of the pairs of each of ``checks``."""
+    k = t.search_keys
     # each step is computed once (materialised), not once per later reference
     cand: Any = both.cte("cand").prefix_with("MATERIALIZED")
     c0 = t.clusters.alias("c0")
@@ -675,8 +962,8 @@ def name_hits(
         select(cand.c.canon.label("id"), cand.c.canon.label("canon")),
         select(c0.c.entity_id, c0.c.canonical_id).where(c0.c.canonical_id.in_(select(cand.c.canon))),
     ).cte("ents0").prefix_with("MATERIALIZED")
-    for step, n in enumerate(checked, start=1):
-        kept = select(ents.c.canon).where(_has_any(t.search_keys.alias(f"kw{step}"), ents.c.id, find[n]))
+    for step, check in enumerate(checks, start=1):
+        kept = select(ents.c.canon).where(_has_any(t.search_keys.alias(f"kw{step}"), ents.c.id, check))
         ents = (
             select(ents.c.id, ents.c.canon).where(ents.c.canon.in_(kept)).cte(f"ents{step}").prefix_with("MATERIALIZED")
         )
@@ -759,27 +1046,26 @@ def member_values(
     One query per chunk of ids (members and values together): a member with none of the
     values comes back once with ``prop`` and ``value`` empty.
     """
-    e = t.entities
-    c = t.clusters
-    s = t.statements
     marks = _marks(visible)
-    values_of = and_(
-        s.c.entity_id == e.c.id,
-        s.c.prop.in_(list(props)),
-        s.c.superseded_by.is_(None),
-        s.c.marking_id.in_(marks),
+    states = sorted(visible.states)
+    cols = "e.id, COALESCE(c.canonical_id, e.id), e.schema, e.source, e.marking_id, s.prop, s.value"
+    values_of = (
+        f"LEFT JOIN statements s ON s.entity_id = e.id AND s.prop IN {_in_list(props)} "
+        f"AND s.superseded_by IS NULL AND s.marking_id IN {_in_list(marks)}"
     )
-    cols = (e.c.id, _canonical(), e.c.schema, e.c.source, e.c.marking_id, s.c.prop, s.c.value)
-    visible_entity = (e.c.marking_id.in_(marks), state_in(e.c.state, visible.states))
-    # clustered members from the cluster side (inner join), unclustered entities by id
-    clustered = select(*cols).select_from(c.join(e, e.c.id == c.c.entity_id).outerjoin(s, values_of))
-    alone = select(*cols).select_from(e.outerjoin(c, c.c.entity_id == e.c.id).outerjoin(s, values_of))
+    visible_entity = f"e.marking_id IN {_in_list(marks)} AND COALESCE(e.state, '') IN {_in_list(states)}"
     out: list[MemberValue] = []
     for chunk in _chunks(list(dict.fromkeys(canonical_ids))):
-        q = clustered.where(c.c.canonical_id.in_(chunk), *visible_entity).union_all(
-            alone.where(e.c.id.in_(chunk), c.c.entity_id.is_(None), *visible_entity)
+        ids = _in_list(chunk)
+        # clustered members from the cluster side (inner join), unclustered entities by id
+        sql = (
+            f"SELECT {cols} FROM clusters c JOIN entities e ON e.id = c.entity_id {values_of} "  # noqa: S608 (markers only)
+            f"WHERE c.canonical_id IN {ids} AND {visible_entity} UNION ALL "
+            f"SELECT {cols} FROM entities e LEFT JOIN clusters c ON c.entity_id = e.id {values_of} "
+            f"WHERE e.id IN {ids} AND c.entity_id IS NULL AND {visible_entity}"
         )
-        for r in conn.execute(q):
+        part = [*props, *marks, *chunk, *marks, *states]
+        for r in _driver_rows(conn, sql, part + part):
             out.append(MemberValue(Member(r[0], r[1], r[2], r[3], r[4]), r[5], r[6]))
     return out
 
@@ -893,8 +1179,11 @@ __all__ = [
     "Member",
     "MemberValue",
     "NameHit",
+    "PairHit",
+    "PairHits",
     "RefreshReport",
     "TextHit",
+    "WordWeights",
     "canonical_map",
     "canonical_of",
     "changed_since",
@@ -910,6 +1199,7 @@ __all__ = [
     "pending",
     "member_values",
     "members",
+    "pair_hits",
     "pair_key",
     "refresh",
     "refresh_clusters",

@@ -312,27 +312,46 @@ search_keys = Table(
     Index("ix_search_keys_entity", "entity_id"),
 )
 
-def _pair_table(name: str, owner: str) -> Table:
-    """A table of name-key pairs ``(a, b)`` (``a < b``) held by ``owner`` ids, read by pair."""
-    return Table(
-        name,
-        metadata,
-        Column("a", Text, primary_key=True),
-        Column("b", Text, primary_key=True),
-        Column(owner, ID, primary_key=True),
-        Index(f"ix_{name}_{owner.removesuffix('_id')}", owner),
-    )
+def _pair_keys(owner: str) -> list[Column[str]]:
+    """The key of a table of name-key pairs ``(a, b)`` (``a < b``) held by ``owner`` ids, read by pair."""
+    return [Column("a", Text, primary_key=True), Column("b", Text, primary_key=True), Column(owner, ID, primary_key=True)]
 
 
 #: name-key pairs of each entity (phonetic codes ``p:`` and initials ``i:`` of its name
 #: tokens, every unordered pair, ``a < b``): a two-word name query is one seek here instead
-#: of an intersection of two long posting lists. Candidates only (no marking): every hit is
-#: read again from ``search_keys`` with the viewer's visibility.
-search_pairs = _pair_table("search_pairs", "entity_id")
+#: of an intersection of two long posting lists. Each row also says what a two-word query
+#: needs to count, facet and rank its hits without reading ``search_keys`` or
+#: ``entities``: the name token behind each phonetic code (``''`` for an initial), the
+#: marking of the statements each key came from, and the entity's marking, state, schema
+#: and source (kept current by the index refresh; a trigger queues an entity re-marked or
+#: changed in state). One row per distinct combination, so a viewer sees a pair only
+#: when both of its keys and the entity are visible. Without a rowid on SQLite: a range
+#: of pairs is one contiguous read of the table itself.
+search_pairs = Table(
+    "search_pairs",
+    metadata,
+    *_pair_keys("entity_id"),
+    Column("a_term", Text, primary_key=True),
+    Column("b_term", Text, primary_key=True),
+    Column("a_marking_id", String(16), primary_key=True),
+    Column("b_marking_id", String(16), primary_key=True),
+    Column("marking_id", String(16), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("schema", String(64), nullable=False),
+    Column("source", String(100), nullable=False),
+    Index("ix_search_pairs_entity", "entity_id"),
+    sqlite_with_rowid=False,
+)
 
 #: the same pairs over the union of the members' keys of each canonical entity with more
-#: than one member, so that the words of a query may match different members
-search_cluster_pairs = _pair_table("search_cluster_pairs", "canonical_id")
+#: than one member, so that the words of a query may match different members. Candidates
+#: only (no marking): their hits are read again from ``search_keys`` with visibility.
+search_cluster_pairs = Table(
+    "search_cluster_pairs",
+    metadata,
+    *_pair_keys("canonical_id"),
+    Index("ix_search_cluster_pairs_canonical", "canonical_id"),
+)
 
 search_vocab = Table(
     "search_vocab",

@@ -30,6 +30,8 @@ import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
 
+import jellyfish
+
 from clearsight.errors import InvalidValue
 from clearsight.ontology.types.base import PropertyType, collapse_space
 
@@ -277,6 +279,18 @@ def fold(text: str) -> str:
     return collapse_space(folded)
 
 
+def phonetic(token: str) -> str:
+    """The Metaphone code of a folded name token ('' when it has none).
+
+    Search indexes every name token under its code, so a spelling that sounds the same
+    (``smyth``, ``smith``) meets it; the index's migrations use the same function.
+    """
+    try:
+        return jellyfish.metaphone(token)
+    except (ValueError, IndexError):
+        return ""
+
+
 def name_key(text: str) -> str:
     """Give the match key for a name written any way, for resolution and search.
 
@@ -356,6 +370,7 @@ __all__ = [
     "is_deliberately_cased",
     "lower_word",
     "name_key",
+    "phonetic",
     "split_name",
     "title_case_word",
 ]
