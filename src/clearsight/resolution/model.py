@@ -460,7 +460,7 @@ class ResolutionEngine:
             SELECT s.left_id, s.right_id, s.match_weight, s.match_probability, s.explanation, 'model' AS method
             FROM scored s ANTI JOIN d ON s.left_id = d.left_id AND s.right_id = d.right_id
         ),
-        judged AS (
+        judged AS MATERIALIZED (
             SELECT u.*, {conflict_sql(self.spec, self.present)} AS conflicts, {twin_sql(self.spec, self.present)} AS twin,
                    {forename_conflict_sql(self.spec, self.present)} AS household,
                    {dob_conflict_sql(self.spec, self.present)} AS dob_apart,
