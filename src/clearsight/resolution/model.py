@@ -199,9 +199,11 @@ class ResolutionEngine:
             # with the same forename (craig jons beside craig jones), for the cluster pass
             rare_surname = f"(SELECT *, {rare_forename_sql('surname')} AS rare FROM records)"  # noqa: S608 - constant SQL
             self._exec(f"CREATE OR REPLACE TEMP TABLE surname_fix AS {_slip_fix_sql(rare_surname, 'forename_canon', 'surname', 'rare')}")
+            # few records have a slip to fix: set theirs rather than copy the table
+            self._exec("ALTER TABLE records ADD COLUMN surname_fixed VARCHAR")
             self._exec(
-                "CREATE OR REPLACE TABLE records AS SELECT r.*, f.fixed AS surname_fixed FROM records r "
-                "LEFT JOIN surname_fix f ON f.forename_canon = r.forename_canon AND f.surname = r.surname"
+                "UPDATE records SET surname_fixed = f.fixed FROM surname_fix f "
+                "WHERE f.forename_canon = records.forename_canon AND f.surname = records.surname"
             )
             self._exec("DROP TABLE surname_fix")
         else:
