@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from clearsight.errors import ResolutionError
 from clearsight.resolution import evaluate
@@ -495,3 +497,34 @@ def test_training_keeps_the_default_prior_when_the_deterministic_rules_find_no_p
         assert engine.pairs(th, model_version="t") is not None
     finally:
         engine.close()
+
+
+_LETTERS = "abcdeéfgh"
+
+
+@settings(max_examples=40)
+@given(
+    rare=st.lists(st.text(alphabet=_LETTERS, max_size=12), max_size=40, unique=True),
+    common=st.lists(st.text(alphabet=_LETTERS, max_size=12), max_size=25, unique=True),
+)
+def test_slip_pairs_are_every_rare_and_recurring_spelling_a_slip_apart(rare: list[str], common: list[str]) -> None:
+    import duckdb
+
+    from clearsight.resolution.deterministic import slip_pairs_sql, typo_sql
+
+    # three edits apart, first letters different, and still Jaro-Winkler 0.92: only the
+    # similarity finds them; two transpositions: only the edit distance does
+    pathological = [("cbadefhg", "abcdefgh"), ("ba", "ab"), ("abdcfe", "abcdef")]
+    planted = {s for pair in pathological for s in pair}
+    rare = [r for r in rare if r not in planted] + [r for r, _ in pathological]
+    common = [c for c in common if c not in planted and c not in rare] + [c for _, c in pathological]
+    with duckdb.connect() as con:
+        con.execute("CREATE TABLE spellings (s VARCHAR, rare BOOLEAN)")
+        rows = [(s, True) for s in dict.fromkeys(rare)] + [(s, False) for s in dict.fromkeys(common)]
+        con.executemany("INSERT INTO spellings VALUES (?, ?)", rows)
+        found = set(con.execute(slip_pairs_sql("spellings")).fetchall())
+        every = set(con.execute(
+            f"SELECT a.s, b.s FROM spellings a, spellings b WHERE a.rare AND NOT b.rare AND {typo_sql('a.s', 'b.s', 'true')}"
+        ).fetchall())
+    assert found == every
+    assert set(pathological) <= found

@@ -134,11 +134,54 @@ def rare_forename(count: int, total: int) -> bool:
 
 
 def typo_sql(a: str, b: str, rare: str = "false") -> str:
-    """SQL: two forenames a slip apart (see :func:`_likely_typo`); ``rare``: whether either spelling is rare."""
+    """SQL: two forenames a slip apart (see :func:`_likely_typo`); ``rare``: whether either spelling is rare.
+
+    DuckDB's Damerau-Levenshtein costs several times a Levenshtein distance, so it is asked
+    only of pairs that pass cheaper tests it implies: a transposition is two Levenshtein
+    edits, so ``damerau_levenshtein <= k`` needs ``levenshtein <= 2k`` (and, for one edit,
+    lengths at most one apart). The answer is the same as testing Damerau-Levenshtein alone.
+    """
     return (
-        f"(damerau_levenshtein({a}, {b}) <= 1 OR jaro_winkler_similarity({a}, {b}) >= {TWIN_TYPO_SIMILARITY} "
-        f"OR ({rare} AND damerau_levenshtein({a}, {b}) <= 2 AND jaro_winkler_similarity({a}, {b}) >= {RARE_TYPO_SIMILARITY}))"
+        f"(jaro_winkler_similarity({a}, {b}) >= {TWIN_TYPO_SIMILARITY} "
+        f"OR (abs(length({a}) - length({b})) <= 1 AND levenshtein({a}, {b}) <= 2 AND damerau_levenshtein({a}, {b}) <= 1) "
+        f"OR ({rare} AND jaro_winkler_similarity({a}, {b}) >= {RARE_TYPO_SIMILARITY} "
+        f"AND levenshtein({a}, {b}) <= 4 AND damerau_levenshtein({a}, {b}) <= 2))"
     )
+
+
+def slip_pairs_sql(spellings: str) -> str:
+    """SQL: every pair (rare_s, common_s) of a rare and a recurring spelling a slip apart (``typo_sql`` with ``rare`` true).
+
+    ``spellings`` is a relation with columns ``s`` (distinct spellings) and ``rare``. The
+    full test is asked only of candidate pairs that provably hold every pair passing it:
+    those with Jaro-Winkler of at least :data:`TWIN_TYPO_SIMILARITY` (DuckDB gives up early
+    on a pair below a cut-off, so this costs a fraction of the test), and those two edits
+    or fewer apart, which share a string obtained by deleting at most two characters from
+    each (a transposition is one deletion on each side) and are found by joining on it.
+
+    Columns: rare_s, common_s.
+    """
+    # the cut-off a little below the threshold: the full test decides, whatever the rounding
+    cut = TWIN_TYPO_SIMILARITY - 0.01
+    return f"""
+    WITH sp AS (SELECT s, rare FROM {spellings}),
+    del1 AS MATERIALIZED (
+        SELECT s, s AS v FROM sp
+        UNION SELECT s, left(s, i - 1) || substr(s, i + 1) FROM (SELECT s, unnest(range(1, length(s) + 1)) AS i FROM sp)
+    ),
+    del2 AS (
+        SELECT s, v FROM del1
+        UNION SELECT s, left(v, i - 1) || substr(v, i + 1) FROM (SELECT s, v, unnest(range(1, length(v) + 1)) AS i FROM del1)
+    ),
+    rare AS (SELECT s FROM sp WHERE rare),
+    common AS (SELECT s FROM sp WHERE NOT rare),
+    candidates AS (
+        SELECT a.s AS rare_s, b.s AS common_s
+        FROM (SELECT * FROM del2 SEMI JOIN rare USING (s)) a JOIN (SELECT * FROM del2 SEMI JOIN common USING (s)) b ON a.v = b.v
+        UNION SELECT a.s, b.s FROM rare a, common b WHERE jaro_winkler_similarity(a.s, b.s, {cut}) >= {cut}
+    )
+    SELECT rare_s, common_s FROM candidates WHERE {typo_sql('rare_s', 'common_s', 'true')}
+    """  # noqa: S608 - the relation is the caller's constant SQL
 
 
 def _exempt_sql(spec: ResolutionSpec, present: set[str], left: str, right: str) -> str:
@@ -318,5 +361,6 @@ __all__ = [
     "strong_edges_sql",
     "twin_conflict",
     "twin_sql",
+    "slip_pairs_sql",
     "typo_sql",
 ]

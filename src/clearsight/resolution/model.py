@@ -39,9 +39,9 @@ from clearsight.resolution.deterministic import (
     dob_conflict_sql,
     forename_conflict_sql,
     rare_forename_sql,
+    slip_pairs_sql,
     strong_edges_sql,
     twin_sql,
-    typo_sql,
 )
 from clearsight.resolution.nicknames import variant_rows
 from clearsight.resolution.settings import (
@@ -182,14 +182,7 @@ class ResolutionEngine:
             # as that forename too (btian sykes beside eighty records of brian sykes): its
             # nickname groups join the record's, so the household and twin rules and the
             # nickname level see brian, bria and btian as one name
-            self._exec(
-                "CREATE OR REPLACE TEMP TABLE forename_fix AS WITH n AS ("  # noqa: S608 - constant SQL
-                "SELECT surname, forename, count(*) AS n, bool_or(forename_rare) AS rare FROM spelled "
-                "WHERE forename IS NOT NULL AND surname IS NOT NULL GROUP BY 1, 2) "
-                "SELECT a.surname, a.forename, arg_max(b.forename, b.n) AS fixed FROM n a JOIN n b "
-                "ON a.surname = b.surname AND a.forename <> b.forename "
-                f"WHERE a.rare AND NOT b.rare AND b.n > a.n AND {typo_sql('a.forename', 'b.forename', 'true')} GROUP BY 1, 2"
-            )
+            self._exec(f"CREATE OR REPLACE TEMP TABLE forename_fix AS {_slip_fix_sql('spelled', 'surname', 'forename', 'forename_rare')}")
             self._exec(
                 "CREATE OR REPLACE TABLE records AS SELECT c.*, f.fixed AS forename_fixed, "
                 "CASE WHEN c.forename IS NOT NULL THEN list_distinct(coalesce(g.groups, [c.forename]) "
@@ -204,17 +197,13 @@ class ResolutionEngine:
             self._exec("DROP TABLE forename_fix")
             # the same for a surname: a spelling seen once, a slip from a surname that recurs
             # with the same forename (craig jons beside craig jones), for the cluster pass
+            rare_surname = f"(SELECT *, {rare_forename_sql('surname')} AS rare FROM records)"  # noqa: S608 - constant SQL
+            self._exec(f"CREATE OR REPLACE TEMP TABLE surname_fix AS {_slip_fix_sql(rare_surname, 'forename_canon', 'surname', 'rare')}")
+            # few records have a slip to fix: set theirs rather than copy the table
+            self._exec("ALTER TABLE records ADD COLUMN surname_fixed VARCHAR")
             self._exec(
-                "CREATE OR REPLACE TEMP TABLE surname_fix AS WITH n AS ("  # noqa: S608 - constant SQL
-                f"SELECT forename_canon, surname, count(*) AS n, bool_or(rare) AS rare FROM (SELECT *, "
-                f"{rare_forename_sql('surname')} AS rare FROM records) WHERE forename_canon IS NOT NULL AND surname IS NOT NULL GROUP BY 1, 2) "
-                "SELECT a.forename_canon, a.surname, arg_max(b.surname, b.n) AS fixed FROM n a JOIN n b "
-                "ON a.forename_canon = b.forename_canon AND a.surname <> b.surname "
-                f"WHERE a.rare AND NOT b.rare AND b.n > a.n AND {typo_sql('a.surname', 'b.surname', 'true')} GROUP BY 1, 2"
-            )
-            self._exec(
-                "CREATE OR REPLACE TABLE records AS SELECT r.*, f.fixed AS surname_fixed FROM records r "
-                "LEFT JOIN surname_fix f ON f.forename_canon = r.forename_canon AND f.surname = r.surname"
+                "UPDATE records SET surname_fixed = f.fixed FROM surname_fix f "
+                "WHERE f.forename_canon = records.forename_canon AND f.surname = records.surname"
             )
             self._exec("DROP TABLE surname_fix")
         else:
@@ -473,7 +462,7 @@ class ResolutionEngine:
             SELECT s.left_id, s.right_id, s.match_weight, s.match_probability, s.explanation, 'model' AS method
             FROM scored s ANTI JOIN d ON s.left_id = d.left_id AND s.right_id = d.right_id
         ),
-        judged AS (
+        judged AS MATERIALIZED (
             SELECT u.*, {conflict_sql(self.spec, self.present)} AS conflicts, {twin_sql(self.spec, self.present)} AS twin,
                    {forename_conflict_sql(self.spec, self.present)} AS household,
                    {dob_conflict_sql(self.spec, self.present)} AS dob_apart,
@@ -722,6 +711,29 @@ class ResolutionEngine:
 
     def close(self) -> None:
         self.con.close()
+
+
+def _slip_fix_sql(source: str, key: str, spelling: str, rare: str) -> str:
+    """SQL: for each rare ``spelling`` seen with a ``key``, the recurring spelling of that key it is a slip from.
+
+    A rare spelling (``rare``: a flag of the spelling alone) is read as the spelling with
+    most records of the same key among those seen with it in more records, not rare, and
+    a slip away (:func:`~clearsight.resolution.deterministic.typo_sql`). Slips are looked
+    for among the distinct spellings first, the rare against the recurring: there are
+    few recurring ones (at most one in :data:`~clearsight.resolution.deterministic.RARE_FORENAME_PER`
+    records each), whereas pairing the spellings key by key costs the square of the
+    spellings of a common key (every rare surname of people called John against every
+    recurring one). Columns: key, spelling, fixed.
+    """
+    return (
+        f"WITH n AS MATERIALIZED (SELECT {key} AS k, {spelling} AS s, count(*) AS n, bool_or({rare}) AS rare FROM {source} "  # noqa: S608 - constant SQL
+        f"WHERE {key} IS NOT NULL AND {spelling} IS NOT NULL GROUP BY 1, 2), "
+        "spellings AS MATERIALIZED (SELECT s, bool_or(rare) AS rare FROM n GROUP BY s), "
+        f"slips AS ({slip_pairs_sql('spellings')}) "
+        f"SELECT a.k AS {key}, a.s AS {spelling}, first(b.s ORDER BY b.n DESC, b.s) AS fixed FROM n a "
+        "JOIN slips p ON p.rare_s = a.s JOIN n b ON b.k = a.k AND b.s = p.common_s "
+        "WHERE a.rare AND b.n > a.n GROUP BY 1, 2"
+    )
 
 
 def _personal_sql(present: set[str]) -> str:

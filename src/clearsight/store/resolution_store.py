@@ -19,8 +19,10 @@ import pyarrow.csv as pa_csv
 import pyarrow.json as pa_json
 from sqlalchemy import (
     Connection,
+    LargeBinary,
     and_,
     case,
+    cast,
     delete,
     exists,
     false,
@@ -186,14 +188,15 @@ def _scan(conn: Connection, table: Any, columns: Mapping[str, Any], *where: Any)
             .select_from(table).where(*where, rowid > last).order_by(rowid).limit(_PAGE).subquery()
         )
         pairs = [x for k in keys for x in (literal(k), page.c[k])]
+        # as a BLOB the page's text reaches Arrow as the bytes SQLite built, not decoded and re-encoded
         row: Any = conn.execute(
-            select(func.max(page.c.k), func.count(), func.group_concat(func.json_object(*pairs), "\n"))
+            select(func.max(page.c.k), func.count(), cast(func.group_concat(func.json_object(*pairs), "\n"), LargeBinary))
         ).one()
         top, count, text = row
         if not count:
             break
         parts.append(pa_json.read_json(
-            io.BytesIO(text.encode("utf-8")),
+            io.BytesIO(text),
             parse_options=pa_json.ParseOptions(explicit_schema=pa.schema([(k, pa.string()) for k in keys])),
         ).rename_columns(names))
         if int(count) < _PAGE:
