@@ -2,12 +2,17 @@
 
 Generates a synthetic population straight into a fresh store with bulk inserts (people
 with names, dates of birth, postcodes and phones; vehicles; crimes with suspects and
-victims; associations and family links), builds the search index and the viewer's
-graph, then times governed queries end to end (audit entry included) and the graph
-algorithm alone against the raw igraph call on the same graph.
+victims; associations and family links), resolves a fraction of the people as a resolved
+store would have them (each gets a second record of themselves from another source, with a
+slightly different spelling, and the two are one canonical entity), builds the search
+index and the viewer's graph, then times governed queries end to end (audit entry
+included) and the graph algorithm alone against the raw igraph call on the same graph.
 
 Usage:
-    python benchmarks/bench_graph_search.py --people 100000 [--db-url URL] [--queries 300]
+    python benchmarks/bench_graph_search.py --people 100000 [--db-url URL] [--queries 300] [--resolved 0.2]
+
+``--reuse`` on a store kept with ``--keep`` adds the resolved people it lacks first (so a
+store built without them gets them without a rebuild; a second run adds nothing).
 
 Targets (at 10^6 people): search p95 <= 50 ms on SQLite; 2-hop neighbourhood and shortest
 path p95 <= 100 ms; Clearsight path / raw igraph <= 2.
@@ -26,6 +31,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func, select
+
 from clearsight.bootstrap import init_workspace, open_workspace
 from clearsight.governance.audit import utc_now
 from clearsight.governance.context import Context, Purpose
@@ -37,6 +44,7 @@ from clearsight.settings import load_settings
 from clearsight.store import tables as t
 from clearsight.store.ids import entity_id, link_id, statement_id
 from clearsight.store.ingest_writes import refresh_statistics
+from clearsight.store.resolution_store import write_clusters
 from clearsight.store.search_index import index_state
 from clearsight.store.writes import ensure_markings, insert_ignore
 
@@ -50,6 +58,8 @@ SURNAMES = ["Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson"
             "Hughes", "Edwards", "Lewis", "Harris", "Martin", "Cooper", "King", "Lee", "Baker", "Hill"]
 DISTRICTS = ["LS1", "LS2", "LS6", "LS7", "LS8", "LS9", "LS11", "BD1", "BD3", "BD7", "WF1", "WF10", "HX1", "HD1"]
 RUN = "bench"
+#: the source of the people's second records (resolved into one canonical entity with the first)
+SECOND_SOURCE = "custody"
 #: what a kept store's queries are drawn from (names, phones, VRMs, person ids), beside it
 SAMPLE = "bench-sample.json"
 #: the query shapes generated in turn (query n has shape n % 6)
@@ -180,6 +190,83 @@ def generate(ws: Any, people: int, seed: int) -> dict[str, Any]:
     return {**sample, **out.counts}
 
 
+def respell(name: str, rng: random.Random) -> str:
+    """A slightly different spelling: one inner letter doubled, dropped or a vowel changed."""
+    i = rng.randrange(1, len(name) - 1)
+    how = rng.randrange(3)
+    if how == 0:
+        return name[: i + 1] + name[i] + name[i + 1 :]
+    if how == 1 and len(name) > 4:
+        return name[:i] + name[i + 1 :]
+    vowels = {"a": "e", "e": "a", "i": "y", "y": "i", "o": "a", "u": "o"}
+    at = [n for n in range(1, len(name)) if name[n] in vowels]
+    if not at:
+        return name[: i + 1] + name[i] + name[i + 1 :]
+    n = rng.choice(at)
+    return name[:n] + vowels[name[n]] + name[n + 1 :]
+
+
+def resolve_people(ws: Any, people: list[str], fraction: float, seed: int) -> dict[str, int]:
+    """Give a fraction of the people a second record from another source, resolved with the first.
+
+    The second record is the same person as another system holds them: same birth date and
+    postcode, the surname (or, for one in four, the forename) spelt slightly differently.
+    The two are written as one cluster the way resolution writes clusters
+    (:func:`write_clusters`, canonical id the smaller member id, method ``model``).
+    Idempotent: the people are drawn from ``seed``, their second records have fixed ids,
+    and only people not yet in a cluster get one; returns how many records are clustered.
+    """
+    rng = random.Random(seed)
+    chosen = sorted(rng.sample(range(len(people)), int(len(people) * fraction)))
+    now = utc_now()
+    c, s = t.clusters, t.statements
+    values: dict[str, dict[str, str]] = {}
+    clustered: set[str] = set()
+    with ws.store.begin() as conn:
+        conn.execute(insert_ignore(conn, t.sources).values(name=SECOND_SOURCE, created_at=now, created_by="bench"))
+        for i in range(0, len(chosen), 500):
+            ids = [people[n] for n in chosen[i : i + 500]]
+            clustered.update(r[0] for r in conn.execute(select(c.c.entity_id).where(c.c.entity_id.in_(ids))))
+            rows = conn.execute(select(s.c.entity_id, s.c.prop, s.c.value, s.c.marking_id)
+                                .where(s.c.entity_id.in_(ids), s.c.superseded_by.is_(None)))
+            for eid, prop, value, marking_id in rows:
+                values.setdefault(eid, {"_marking": marking_id})[prop] = value
+    out = _Writer(ws)
+    clusters: list[tuple[Any, ...]] = []
+    for n in chosen:
+        first = people[n]
+        if first in clustered or first not in values:
+            continue
+        props = dict(values[first])
+        marking = props.pop("_marking")
+        fore, sur = props.get("forename", ""), props.get("surname", "")
+        if fore and sur:
+            if rng.random() < 0.25:
+                fore = respell(fore, rng)
+            else:
+                sur = respell(sur, rng)
+            props.update(name=f"{fore} {sur}", forename=fore, surname=sur)
+        key = f"r{n}"
+        second = entity_id(SECOND_SOURCE, "Person", key)
+        out.add(t.entities, {"id": second, "schema": "Person", "source": SECOND_SOURCE, "record_key": key,
+                             "marking_id": marking, "first_run": RUN, "last_run": RUN, "first_seen": now, "last_seen": now})
+        for prop, value in props.items():
+            out.add(t.statements, {"id": statement_id(second, prop, value), "entity_id": second, "schema": "Person",
+                                   "prop": prop, "value": value, "original": value, "match_key": value.casefold(),
+                                   "source": SECOND_SOURCE, "record_key": key, "run_id": RUN, "first_seen": now,
+                                   "last_seen": now, "marking_id": marking})
+        canonical = min(first, second)
+        # in the order of CLUSTER_COLUMNS
+        clusters += [(e, "Person", canonical, "model", 0.97, "bench", now) for e in (first, second)]
+    out.flush()
+    with ws.store.begin() as conn:
+        if clusters:
+            write_clusters(conn, schema="Person", remove=[], rows=clusters)
+            refresh_statistics(conn)
+        return {"resolved_added": len(clusters) // 2,
+                "clustered_records": int(conn.execute(select(func.count()).select_from(c)).scalar_one())}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--people", type=int, default=100_000)
@@ -191,6 +278,8 @@ def main() -> None:
     parser.add_argument("--reuse", default="", help="Time the queries again on a store kept with --keep "
                         "(no generation; the index is rebuilt only when a migration asks for it; the graph is built afresh).")
     parser.add_argument("--search-only", action="store_true", help="Time the searches only (no graph figures).")
+    parser.add_argument("--resolved", type=float, default=0.2, help="The fraction of people given a second record "
+                        "resolved with the first (0: none; on --reuse, only those missing are added).")
     args = parser.parse_args()
     if args.keep and args.reuse:
         parser.error("give --keep or --reuse, not both")
@@ -232,11 +321,24 @@ def main() -> None:
             ms, report = timed(lambda: refresh_index(gov, ctx))
             put("index_build_s", round(ms / 1000, 1))
             put("index_keys", report.keys)
+        if args.resolved > 0:
+            ms, got = timed(lambda: resolve_people(ws, data["people"], args.resolved, args.seed + 2))
+            put("resolve_people_s", round(ms / 1000, 1))
+            put("resolved_added", got["resolved_added"])
+            put("clustered_records", got["clustered_records"])
+            if got["resolved_added"]:
+                # the index follows the new records and clusters (as the first search after a resolve would)
+                ms, _ = timed(lambda: search(gov, ctx, "index update", limit=1))
+                put("index_update_s", round(ms / 1000, 1))
     else:
         ms, data = timed(lambda: generate(ws, args.people, args.seed))
         for key in ("entities", "statements", "links"):
             put(key, data[key])
         put("generate_s", round(ms / 1000, 1))
+        if args.resolved > 0:
+            ms, got = timed(lambda: resolve_people(ws, data["people"], args.resolved, args.seed + 2))
+            put("resolve_people_s", round(ms / 1000, 1))
+            put("clustered_records", got["clustered_records"])
         ms, report = timed(lambda: refresh_index(gov, ctx))
         put("index_build_s", round(ms / 1000, 1))
         put("index_keys", report.keys)
