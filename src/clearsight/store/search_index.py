@@ -346,6 +346,7 @@ def refresh(conn: Connection, *, derive: Derive, entity_ids: Sequence[str] | Non
         for chunk in _chunks(entity_ids):
             conn.execute(delete(t.search_pending).where(t.search_pending.c.entity_id.in_(chunk)))
     clusters_high_water = _clusters_high_water(conn)
+    cluster_rows = _cluster_rows(conn)
     keys: list[tuple[str, ...]] = []
     texts: list[tuple[str, ...]] = []
     terms: set[str] = set()
@@ -398,6 +399,7 @@ def refresh(conn: Connection, *, derive: Derive, entity_ids: Sequence[str] | Non
     if full:
         state["built"] = "yes"
         state["clusters_high_water"] = clusters_high_water
+        state["clusters_rows"] = str(cluster_rows)
     _set_state(conn, state)
     return RefreshReport(full=full, entities=len(seen), keys=n_keys, texts=n_texts, high_water=high_water)
 
@@ -405,6 +407,11 @@ def refresh(conn: Connection, *, derive: Derive, entity_ids: Sequence[str] | Non
 def _clusters_high_water(conn: Connection) -> str:
     value: Any = conn.execute(select(func.max(t.clusters.c.updated_at))).scalar_one()
     return str(value or "")
+
+
+def _cluster_rows(conn: Connection) -> int:
+    """How many cluster rows there are: a split or an undo deletes rows, which leaves no time behind."""
+    return int(conn.execute(select(func.count()).select_from(t.clusters)).scalar_one())
 
 
 def _write_cluster_pairs(conn: Connection, canonical_ids: Sequence[str]) -> int:
@@ -438,25 +445,37 @@ def _write_cluster_pairs(conn: Connection, canonical_ids: Sequence[str]) -> int:
 def refresh_clusters(conn: Connection) -> int:
     """Re-derive the cluster pairs of canonical entities whose cluster rows moved since last seen.
 
-    Resolution writes cluster rows with the time of writing; a canonical entity that lost
-    a member keeps pairs of the member's keys until it is next re-derived, which only
-    widens its candidates (hits are always checked against ``search_keys``). Returns
-    how many canonical entities were re-derived.
+    Resolution writes cluster rows with the time of writing, and the number of rows shows a
+    deletion. A canonical entity that lost a member but still has two keeps pairs of the
+    member's keys until it is next re-derived, which only widens its candidates (hits are
+    always checked against ``search_keys``); one left with fewer than two loses its pairs.
+    Returns how many canonical entities were re-derived.
     """
-    seen = index_state(conn).get("clusters_high_water", "")
+    state = index_state(conn)
+    seen = state.get("clusters_high_water", "")
     current = _clusters_high_water(conn)
-    if not current or current <= seen:
+    rows = _cluster_rows(conn)
+    moved_on = bool(current) and current > seen
+    deleted = state.get("clusters_rows") != str(rows)
+    if not moved_on and not deleted:
         return 0
     c = t.clusters
-    moved = select(c.c.canonical_id).where(c.c.updated_at >= seen).distinct()
-    # the moved canonical entities lose their pairs (one statement, however many moved) ...
     cp = t.search_cluster_pairs
-    conn.execute(delete(cp).where(cp.c.canonical_id.in_(moved)))
-    # ... and those with more than one member get them again
-    multi = select(c.c.canonical_id).where(c.c.canonical_id.in_(moved)).group_by(c.c.canonical_id).having(func.count() > 1)
-    canonicals = sorted(r[0] for r in conn.execute(multi))
-    _write_cluster_pairs(conn, canonicals)
-    _set_state(conn, {"clusters_high_water": current})
+    canonicals: list[str] = []
+    if moved_on:
+        moved = select(c.c.canonical_id).where(c.c.updated_at >= seen).distinct()
+        # the moved canonical entities lose their pairs (one statement, however many moved) ...
+        conn.execute(delete(cp).where(cp.c.canonical_id.in_(moved)))
+        # ... and those with more than one member get them again
+        multi = select(c.c.canonical_id).where(c.c.canonical_id.in_(moved)).group_by(c.c.canonical_id).having(func.count() > 1)
+        canonicals = sorted(r[0] for r in conn.execute(multi))
+        _write_cluster_pairs(conn, canonicals)
+    # A canonical entity left with fewer than two members (a split, an undo, a member moved
+    # to another cluster: rows deleted leave no time behind) is no longer a resolved person;
+    # its pairs go, or its records would be counted once as a person and once on their own.
+    kept = select(c.c.canonical_id).group_by(c.c.canonical_id).having(func.count() > 1)
+    conn.execute(delete(cp).where(cp.c.canonical_id.not_in(kept)))
+    _set_state(conn, {"clusters_high_water": current, "clusters_rows": str(rows)})
     return len(canonicals)
 
 
