@@ -345,8 +345,8 @@ def refresh(conn: Connection, *, derive: Derive, entity_ids: Sequence[str] | Non
         _delete_entities(conn, entity_ids)
         for chunk in _chunks(entity_ids):
             conn.execute(delete(t.search_pending).where(t.search_pending.c.entity_id.in_(chunk)))
-    clusters_high_water = _clusters_high_water(conn)
-    cluster_rows = _cluster_rows(conn)
+    # read before the rebuild reads clusters, so that a write during it is caught next time
+    clusters_seen = _clusters_mark(conn) if full else {}
     keys: list[tuple[str, ...]] = []
     texts: list[tuple[str, ...]] = []
     terms: set[str] = set()
@@ -398,20 +398,17 @@ def refresh(conn: Connection, *, derive: Derive, entity_ids: Sequence[str] | Non
     state = {"high_water": high_water, "version": version}
     if full:
         state["built"] = "yes"
-        state["clusters_high_water"] = clusters_high_water
-        state["clusters_rows"] = str(cluster_rows)
+        state.update(clusters_seen)
     _set_state(conn, state)
     return RefreshReport(full=full, entities=len(seen), keys=n_keys, texts=n_texts, high_water=high_water)
 
 
-def _clusters_high_water(conn: Connection) -> str:
-    value: Any = conn.execute(select(func.max(t.clusters.c.updated_at))).scalar_one()
-    return str(value or "")
-
-
-def _cluster_rows(conn: Connection) -> int:
-    """How many cluster rows there are: a split or an undo deletes rows, which leaves no time behind."""
-    return int(conn.execute(select(func.count()).select_from(t.clusters)).scalar_one())
+def _clusters_mark(conn: Connection) -> dict[str, str]:
+    """The index state that tells whether cluster rows moved: the newest row's time, and the
+    number of rows (a split or an undo deletes rows, which leaves no time behind)."""
+    c = t.clusters
+    newest, rows = conn.execute(select(func.max(c.c.updated_at), func.count()).select_from(c)).one()
+    return {"clusters_high_water": str(newest or ""), "clusters_rows": str(rows)}
 
 
 def _write_cluster_pairs(conn: Connection, canonical_ids: Sequence[str]) -> int:
@@ -453,10 +450,10 @@ def refresh_clusters(conn: Connection) -> int:
     """
     state = index_state(conn)
     seen = state.get("clusters_high_water", "")
-    current = _clusters_high_water(conn)
-    rows = _cluster_rows(conn)
+    mark = _clusters_mark(conn)
+    current = mark["clusters_high_water"]
     moved_on = bool(current) and current > seen
-    deleted = state.get("clusters_rows") != str(rows)
+    deleted = state.get("clusters_rows") != mark["clusters_rows"]
     if not moved_on and not deleted:
         return 0
     c = t.clusters
@@ -475,7 +472,7 @@ def refresh_clusters(conn: Connection) -> int:
     # its pairs go, or its records would be counted once as a person and once on their own.
     kept = select(c.c.canonical_id).group_by(c.c.canonical_id).having(func.count() > 1)
     conn.execute(delete(cp).where(cp.c.canonical_id.not_in(kept)))
-    _set_state(conn, {"clusters_high_water": current, "clusters_rows": str(rows)})
+    _set_state(conn, mark)
     return len(canonicals)
 
 
