@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, select, update
 from clearsight.bootstrap import Workspace, open_workspace
 from clearsight.governance.audit import utc_now
 from clearsight.governance.markings import Marking
-from clearsight.search import refresh_index, search
+from clearsight.search import refresh_index, search, update_index
 from clearsight.settings import load_settings
 from clearsight.store import tables as t
 from tests.helpers import Rec, make_context, seed
@@ -96,6 +96,32 @@ def test_new_records_and_clusters_after_the_index_was_built(workspace: Workspace
     cluster(workspace, ZOE.id, ZOE.id, SECRET_ANNA.id)
     assert ids(workspace, "Zoe Anna") == []
     assert ids(workspace, "Zoe Anna", clearance="SECRET") == [ZOE.id]
+
+
+def _all_pairs(ws: Workspace) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    with ws.store.begin() as conn:
+        own = conn.execute(select(t.search_pairs).order_by(*t.search_pairs.c)).all()
+        grouped = conn.execute(select(t.search_cluster_pairs).order_by(*t.search_cluster_pairs.c)).all()
+    return [tuple(r) for r in own], [tuple(r) for r in grouped]
+
+
+def test_update_after_a_resolution_equals_a_full_rebuild(workspace: Workspace) -> None:
+    seed(workspace.store, PEOPLE)
+    assert update_index(workspace.governance, make_context()) == {"refreshed": "full", "entities": len(PEOPLE)}
+    # a second record of Ben from custody, resolved with him, and Zoe joined to Anna
+    ben2 = Rec("Person", "q8", {"name": "Benn Nowack", "forename": "Benn"}, source="custody")
+    seed(workspace.store, [ben2])
+    cluster(workspace, BEN.id, BEN.id, ben2.id)
+    cluster(workspace, ANNA.id, ANNA.id, ZOE.id)
+    got = update_index(workspace.governance, make_context())
+    assert got == {"refreshed": "incremental", "entities": 1}
+    incremental = _all_pairs(workspace)
+    assert update_index(workspace.governance, make_context()) == {"refreshed": "no"}
+    refresh_index(workspace.governance, make_context())
+    assert _all_pairs(workspace) == incremental
+    assert {c for _, _, c in incremental[1]} == {BEN.id, ANNA.id}
+    assert ids(workspace, "Benn Nowak") == [BEN.id]
+    assert ids(workspace, "Anna Zoe") == [ANNA.id]
 
 
 def test_a_record_re_marked_in_place_drops_out_of_name_search(workspace: Workspace) -> None:

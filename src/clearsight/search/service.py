@@ -159,6 +159,14 @@ def refresh_index(gov: Governance, ctx: Context, entity_ids: Sequence[str] | Non
     return report
 
 
+def update_index(gov: Governance, ctx: Context) -> dict[str, Any]:
+    """Bring the index up to date with the stored data now, as the next search otherwise
+    would (after a large ingest or resolution, so that the first search is not the one
+    that waits). Says what was done. One audit entry ("alteration")."""
+    with gov.operation(ctx, "alteration", "search.index", component="search") as op:
+        return _ensure_fresh(op)
+
+
 def _ensure_fresh(op: Operation) -> dict[str, Any]:
     """Bring the index up to date inside ``op`` if the stored data moved since it was built.
 
@@ -578,4 +586,4 @@ def search(
                          marking=page_marking.label())
 
 
-__all__ = ["Reason", "SearchHit", "SearchResults", "refresh_index", "search"]
+__all__ = ["Reason", "SearchHit", "SearchResults", "refresh_index", "search", "update_index"]
