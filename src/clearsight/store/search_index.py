@@ -443,12 +443,11 @@ def _write_cluster_pairs(conn: Connection, canonical_ids: Sequence[str]) -> int:
         # the members that are indexed: an erased one has no keys and does not count
         members: dict[str, set[str]] = defaultdict(set)
         for part in _chunks(sorted(canonical_of)):
-            keys = conn.execute(select(k.c.entity_id, k.c.kind, k.c.key).where(k.c.entity_id.in_(part)))
-            for entity_id, kind, key in keys.tuples():
+            for entity_id, kind, key in conn.execute(select(k.c.entity_id, k.c.kind, k.c.key).where(k.c.entity_id.in_(part))):
                 if kind in PAIR_KINDS:
-                    cid = canonical_of[entity_id]
-                    members[cid].add(entity_id)
-                    found[cid].add(pair_key(kind, key))
+                    cid = canonical_of[str(entity_id)]
+                    members[cid].add(str(entity_id))
+                    found[cid].add(pair_key(str(kind), str(key)))
         rows = [(a, b, cid) for cid, got in found.items() if len(members[cid]) > 1 for a, b in _pairs_of(got)]
         sql = "INSERT INTO search_cluster_pairs (a, b, canonical_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
         _insert_many(conn, sql, rows)
