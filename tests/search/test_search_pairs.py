@@ -119,7 +119,7 @@ def test_update_after_a_resolution_equals_a_full_rebuild(workspace: Workspace) -
     assert update_index(workspace.governance, make_context()) == {"refreshed": "no"}
     refresh_index(workspace.governance, make_context())
     assert _all_pairs(workspace) == incremental
-    assert {c for _, _, c in incremental[1]} == {BEN.id, ANNA.id}
+    assert {r[2] for r in incremental[1]} == {BEN.id, ANNA.id}
     assert ids(workspace, "Benn Nowak") == [BEN.id]
     assert ids(workspace, "Anna Zoe") == [ANNA.id]
 
@@ -142,11 +142,11 @@ def test_erasure_leaves_no_pairs_behind(workspace: Workspace) -> None:
         conn.execute(update(t.entities).where(t.entities.c.id == ZOE.id).values(state="erased"))
     refresh_index(workspace.governance, make_context(), [ZOE.id])
     assert pair_rows(workspace, "search_pairs", "entity_id", ZOE.id) == 0
+    cp = t.search_cluster_pairs
     with workspace.store.begin() as conn:
-        rows = conn.execute(select(t.search_cluster_pairs.c.a, t.search_cluster_pairs.c.b)
-                            .where(t.search_cluster_pairs.c.canonical_id == BEN.id)).all()
-    # one indexed member is left, whose own pairs suffice: nothing of Zoe's stays behind
-    assert rows == []
+        rows = conn.execute(select(cp.c.a_entity_id, cp.c.b_entity_id).where(cp.c.canonical_id == BEN.id)).all()
+    # one indexed member is left: the resolved person's pairs are his alone, nothing of Zoe's stays behind
+    assert len(rows) == 6 and {m for r in rows for m in r} == {BEN.id}
     # Ben's own: every pair of his two phonetic codes and two initials
     assert pair_rows(workspace, "search_pairs", "entity_id", BEN.id) == 6
     assert ids(workspace, "Ben Zoe") == []

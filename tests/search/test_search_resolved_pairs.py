@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from clearsight.bootstrap import Workspace
 from clearsight.governance.markings import Marking
@@ -20,8 +20,8 @@ from clearsight.search import search
 from clearsight.store import search_index as si
 from clearsight.store import tables as t
 from tests.helpers import Rec, make_context, seed
-from tests.search.test_search_pair_columns import answer, pages, re_mark_value
-from tests.search.test_search_pairs import cluster
+from tests.search.test_search_pair_columns import answer, pages, re_mark_value, set_entity
+from tests.search.test_search_pairs import _migrate_to, cluster
 
 SECRET = Marking.make("SECRET")
 
@@ -134,3 +134,46 @@ def test_a_member_moved_to_another_cluster_leaves_its_old_canonical_counted_once
     cluster(workspace, ANNA.id, BEN_ALIAS.id)
     assert answer(workspace, "Ben Nowak", clearance="OFFICIAL-SENSITIVE")[0] == 1
     assert answers(workspace) == full_reads(workspace, monkeypatch)
+
+
+def test_a_member_re_marked_or_restricted_leaves_its_resolved_person_at_once(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed(workspace.store, PEOPLE)
+    resolve(workspace)
+    assert answer(workspace, "Ben Kowalski")[0] == 1
+    # the member with the surname, re-marked in place: the resolved person loses the word
+    set_entity(workspace, BEN_ALIAS, marking_id=SECRET.id)
+    total, facets, _ = answer(workspace, "Ben Kowalski")
+    assert total == 0 and facets == {"schema": {}, "source": {}}
+    assert answer(workspace, "Ben Kowalski", clearance="SECRET")[0] == 1
+    assert answers(workspace) == full_reads(workspace, monkeypatch)
+    # back to OFFICIAL, then restricted: gone again for a viewer without the restricted state
+    set_entity(workspace, BEN_ALIAS, marking_id=Marking().id)
+    assert answer(workspace, "Ben Kowalski")[0] == 1
+    set_entity(workspace, BEN_ALIAS, state="restricted")
+    assert answer(workspace, "Ben Kowalski")[0] == 0
+    assert answers(workspace) == full_reads(workspace, monkeypatch)
+
+
+def test_a_store_built_before_the_cluster_pair_columns_answers_the_same_once_upgraded(workspace: Workspace) -> None:
+    seed(workspace.store, PEOPLE)
+    resolve(workspace)
+    re_mark_value(workspace, ADAM, "alias", SECRET)
+    built = answers(workspace)
+
+    def rows() -> tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]]:
+        with workspace.store.begin() as conn:
+            return ({tuple(r) for r in conn.execute(select(t.search_cluster_pairs))},
+                    {tuple(r) for r in conn.execute(select(t.search_cluster_members))})
+
+    wide, members = rows()
+    assert {m for r in wide for m in (r[3], r[4])} == {ANNA.id, ANNA_CUSTODY.id, BEN.id, BEN_ALIAS.id, ZOE.id, ZOE_SECRET.id}
+    _migrate_to(workspace, "0009_search_pair_columns", down=True)
+    with workspace.store.begin() as conn:
+        narrow = {tuple(r) for r in conn.exec_driver_sql("SELECT a, b, canonical_id FROM search_cluster_pairs")}
+    assert narrow == {r[:3] for r in wide}
+    _migrate_to(workspace, "heads")
+    assert rows() == (wide, members)
+    assert answers(workspace) == built
+    assert search(workspace.governance, make_context(), "Anna Kowalski").index["refreshed"] == "no"

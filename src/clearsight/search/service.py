@@ -267,12 +267,12 @@ def _name_channel(
 ) -> _NameQuery:
     """Canonical entities with every query word in some visible name (one query for all words).
 
-    A query of two words that pair is answered from the pair rows: the hits in no cluster
-    are counted, faceted and scored there, and only the first ``top`` of each score (the
-    page is among them; all when ``None``) and those already in ``hits`` come back
-    (:class:`_NameQuery`); the page's hits are read again for their reasons
-    (:func:`_explain`). Resolved people among the candidates are read in full into
-    ``hits``, as the hits of every other name query are.
+    A query of two words that pair is answered from the pair rows: the hits, in no cluster
+    or resolved people (whose words may meet in different members), are counted, faceted
+    and scored there, and only the first ``top`` of each score (the page is among them;
+    all when ``None``) and those already in ``hits`` come back (:class:`_NameQuery`); the
+    page's hits are read again for their reasons (:func:`_explain`). Every other name
+    query reads its hits in full into ``hits``.
     """
     plans = [(tok, _token_options(op, tok)) for tok in tokens]
     # per word: (kind, key) -> best (weight, match) among its readings
@@ -298,13 +298,16 @@ def _name_channel(
         _add_name_rows(rows, found, hits)
         return found
     size = len(tokens)
-    found.tally.update(got.counts)
+    for (sch, src), n in got.counts.items():
+        found.by_schema[sch] += n
+        found.by_source[src] += n
+    found.by_schema.update(got.cluster_counts)
+    found.by_source.update(got.cluster_sources)
     for h in got.hits:
-        found.scored[h.entity_id] = (round((h.first + h.second) / size, 4), h.schema, h.source)
+        found.scored[h.entity_id] = (round((h.first + h.second) / size, 4), h.schema, (h.source,))
+    for c in got.cluster_hits:
+        found.scored[c.canonical_id] = (round((c.first + c.second) / size, 4), c.schema, c.sources)
     _merge_scored(found, hits, [cid for cid in hits if cid in found.scored])
-    if got.clustered:
-        rows = op.run(si.name_hits, words=words, schema=schema, source=source, canonical_ids=got.clustered)
-        _add_name_rows(rows, found, hits)
     return found
 
 
@@ -337,12 +340,14 @@ class _NameQuery:
     words: list[list[tuple[str, str]]]
     schema: list[str] | None
     source: list[str] | None
-    #: (schema, source) -> how many hits scored from the pair rows are not in the hits
-    #: (thousands for a common name: counted in the database, never listed)
-    tally: Counter[tuple[str, str]] = field(default_factory=Counter)
-    #: entity id -> (score, schema, source) of the listed hits scored from the pair rows,
-    #: not yet in the hits: the first of each score, the page among them
-    scored: dict[str, tuple[float, str, str]] = field(default_factory=dict)
+    #: schema -> how many hits scored from the pair rows are not in the hits (thousands for
+    #: a common name: counted in the database, never listed), and source -> how many of
+    #: them came through it (a resolved person through each source that matched)
+    by_schema: Counter[str] = field(default_factory=Counter)
+    by_source: Counter[str] = field(default_factory=Counter)
+    #: canonical id -> (score, schema, sources) of the listed hits scored from the pair
+    #: rows, not yet in the hits: the first of each score, the page among them
+    scored: dict[str, tuple[float, str, tuple[str, ...]]] = field(default_factory=dict)
     #: pair-scored hits moved into the hits whose name reasons are still to read
     explain: set[str] = field(default_factory=set)
 
@@ -387,14 +392,15 @@ def _merge_scored(found: _NameQuery | None, hits: dict[str, _Hit], ids: Iterable
         got = found.scored.pop(cid, None)
         if got is None:
             continue
-        score, schema, source = got
-        found.tally[(schema, source)] -= 1
+        score, schema, sources = got
+        found.by_schema[schema] -= 1
+        found.by_source.subtract(sources)
         hit = hits.get(cid)
         if hit is None:
-            hits[cid] = _Hit(schema, score, source)
+            hit = hits[cid] = _Hit(schema, score)
         else:
             hit.score = max(hit.score, score)
-            hit.matched_sources.add(source)
+        hit.matched_sources.update(sources)
         found.explain.add(cid)
 
 
@@ -528,11 +534,12 @@ def search(
             # the name readings come last: they are told which hits the others found
             named = _name_channel(op, name_words, hits, schemas, sources, None if filtered else offset + limit)
         scored = named.scored if named is not None else {}
-        tally = named.tally if named is not None else Counter()
+        by_schema = named.by_schema if named is not None else Counter()
+        by_source = named.by_source if named is not None else Counter()
         if filtered:
             _merge_scored(named, hits, list(scored))  # the filters read every hit's keys
         hits = _apply_filters(op, hits, since, until, area)
-        total = len(hits) + sum(tally.values())
+        total = len(hits) + sum(by_schema.values())
         ranked = heapq.nsmallest(
             offset + limit,
             chain(((-h.score, cid) for cid, h in hits.items()), ((-v[0], cid) for cid, v in scored.items())),
@@ -540,9 +547,8 @@ def search(
         page_ids = [cid for _, cid in ranked[offset:]]
         facets = {"schema": Counter(h.schema for h in hits.values()),
                   "source": Counter(src for h in hits.values() for src in h.matched_sources)}
-        for (sch, src), n in tally.items():
-            facets["schema"][sch] += n
-            facets["source"][src] += n
+        facets["schema"].update(by_schema)
+        facets["source"].update(by_source)
         facets_out = {name: dict(sorted((key, n) for key, n in v.items() if n)) for name, v in facets.items()}
         _merge_scored(named, hits, page_ids)
         _explain(op, named, page_ids, hits)

@@ -247,6 +247,7 @@ def _clear(conn: Connection) -> None:
     conn.execute(delete(t.search_keys))
     conn.execute(delete(t.search_pairs))
     conn.execute(delete(t.search_cluster_pairs))
+    conn.execute(delete(t.search_cluster_members))
     conn.execute(text("DELETE FROM search_text"))
     conn.execute(delete(t.search_vocab_deletions))
     conn.execute(delete(t.search_vocab))
@@ -396,8 +397,7 @@ def refresh(conn: Connection, *, derive: Derive, entity_ids: Sequence[str] | Non
     _write(conn, keys, texts, terms, pairs)
     c = t.clusters
     if full:
-        multi = select(c.c.canonical_id).group_by(c.c.canonical_id).having(func.count() > 1)
-        _write_cluster_pairs(conn, [r[0] for r in conn.execute(multi)])
+        _write_cluster_pairs(conn, [r[0] for r in conn.execute(select(c.c.canonical_id).distinct())])
     else:
         touched: set[str] = set()
         for chunk in _chunks(entity_ids or []):
@@ -420,37 +420,86 @@ def _clusters_mark(conn: Connection) -> dict[str, str]:
     return {"clusters_high_water": str(newest or ""), "clusters_rows": str(rows)}
 
 
-def _write_cluster_pairs(conn: Connection, canonical_ids: Sequence[str]) -> int:
-    """Re-derive the cluster pairs of the canonical entities (none for a single member).
+#: a member's pairable key as the cluster pair rows hold it: (pair key, the token behind a
+#: phonetic code or '', the statement's marking, member id, member's marking, state, source,
+#: schema); sorted, the pair key comes first
+Instance = tuple[str, str, str, str, str, str, str, str]
 
-    Read from the members' phonetic and initial index rows, whatever their marking:
-    like every pair, these only narrow, and hits are read again with visibility.
+_CLUSTER_PAIR_INSERT = (
+    "INSERT INTO search_cluster_pairs (a, b, canonical_id, a_entity_id, b_entity_id, a_term, b_term, a_marking_id, "
+    "b_marking_id, a_entity_marking_id, b_entity_marking_id, a_state, b_state, a_source, b_source, schema) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+)
+
+
+def _cluster_pair_rows(canonical_id: str, instances: Iterable[Instance]) -> list[tuple[str, ...]]:
+    """Every two of a canonical entity's member keys with different pair keys (``a < b``)."""
+    return [
+        (x[0], y[0], canonical_id, x[3], y[3], x[1], y[1], x[2], y[2], x[4], y[4], x[5], y[5], x[6], y[6], x[7])
+        for x, y in combinations(sorted(set(instances)), 2)
+        if x[0] != y[0]
+    ]
+
+
+def _member_instances(conn: Connection, canonical_of: dict[str, str]) -> dict[str, set[Instance]]:
+    """canonical id -> its members' pairable keys: the sides of the members' own pair rows,
+    and their initials (a member with a single pairable key has no pair rows of its own).
+
+    Read by member id: with a join, or with the key kind in the WHERE clause, SQLite's
+    planner (on sampled statistics) starts from the kind and reads every initial row.
     """
-    c = t.clusters
-    k = t.search_keys
-    written = 0
-    for chunk in _chunks(list(canonical_ids)):
-        conn.execute(delete(t.search_cluster_pairs).where(t.search_cluster_pairs.c.canonical_id.in_(chunk)))
-        found: dict[str, set[str]] = defaultdict(set)
-        # Members first, then all their keys by entity id, the kinds picked here: with a
-        # join, or with the kind in the WHERE clause, SQLite's planner (on sampled
-        # statistics) starts from the key kind instead and reads every phonetic and initial
-        # row of the index once per chunk, minutes after a large resolution.
-        canonical_of: dict[str, str] = {
-            str(entity_id): str(cid)
-            for entity_id, cid in conn.execute(select(c.c.entity_id, c.c.canonical_id).where(c.c.canonical_id.in_(chunk)))
+    p, k, e = t.search_pairs, t.search_keys, t.entities
+    found: dict[str, set[Instance]] = defaultdict(set)
+    for part in _chunks(sorted(canonical_of)):
+        own = select(p.c.entity_id, p.c.a, p.c.a_term, p.c.a_marking_id, p.c.b, p.c.b_term, p.c.b_marking_id,
+                     p.c.marking_id, p.c.state, p.c.source, p.c.schema).where(p.c.entity_id.in_(part))
+        for row in conn.execute(own):
+            eid, a, a_term, a_mark, b, b_term, b_mark, mark, state, source, schema = (str(x) for x in row)
+            got = found[canonical_of[eid]]
+            got.add((a, a_term, a_mark, eid, mark, state, source, schema))
+            got.add((b, b_term, b_mark, eid, mark, state, source, schema))
+        owners = {
+            str(r[0]): (str(r[1]), str(r[2] or ""), str(r[3]), str(r[4]))
+            for r in conn.execute(select(e.c.id, e.c.marking_id, e.c.state, e.c.source, e.c.schema).where(e.c.id.in_(part)))
         }
-        # the members that are indexed: an erased one has no keys and does not count
-        members: dict[str, set[str]] = defaultdict(set)
+        for key_row in conn.execute(select(k.c.entity_id, k.c.kind, k.c.key, k.c.marking_id).where(k.c.entity_id.in_(part))):
+            member, kind, key, key_mark = (str(x) for x in key_row)
+            owner = owners.get(member)
+            if kind == "initial" and owner is not None:
+                found[canonical_of[member]].add((pair_key("initial", key), "", key_mark, member, *owner))
+    return found
+
+
+def _write_cluster_pairs(conn: Connection, canonical_ids: Sequence[str]) -> int:
+    """Re-derive the cluster pairs of the canonical entities (see ``search_cluster_pairs``).
+
+    From the members' own pair rows and initials, as the index holds them now, with each
+    member's marking, state and source. The canonical entities their members were last
+    derived under (a member moved from another cluster) are re-derived too, so no pairs of
+    a member stay behind under a cluster it left. Returns how many rows were written.
+    """
+    c, cp, cm = t.clusters, t.search_cluster_pairs, t.search_cluster_members
+    todo = sorted(set(canonical_ids))
+    written = 0
+    done: set[str] = set()
+    while todo:
+        chunk, todo = todo[:_CHUNK], todo[_CHUNK:]
+        done.update(chunk)
+        canonical_of = {
+            str(eid): str(cid) for eid, cid in conn.execute(select(c.c.entity_id, c.c.canonical_id).where(c.c.canonical_id.in_(chunk)))
+        }
+        left: set[str] = set()
         for part in _chunks(sorted(canonical_of)):
-            for entity_id, kind, key in conn.execute(select(k.c.entity_id, k.c.kind, k.c.key).where(k.c.entity_id.in_(part))):
-                if kind in PAIR_KINDS:
-                    cid = canonical_of[str(entity_id)]
-                    members[cid].add(str(entity_id))
-                    found[cid].add(pair_key(str(kind), str(key)))
-        rows = [(a, b, cid) for cid, got in found.items() if len(members[cid]) > 1 for a, b in _pairs_of(got)]
-        sql = "INSERT INTO search_cluster_pairs (a, b, canonical_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
-        _insert_many(conn, sql, rows)
+            q = select(cm.c.canonical_id).where(cm.c.entity_id.in_(part), cm.c.canonical_id.not_in(chunk)).distinct()
+            left.update(str(r[0]) for r in conn.execute(q))
+        todo.extend(sorted(left - done - set(todo)))
+        conn.execute(delete(cp).where(cp.c.canonical_id.in_(chunk)))
+        conn.execute(delete(cm).where(cm.c.canonical_id.in_(chunk)))
+        for part in _chunks(sorted(canonical_of)):
+            conn.execute(delete(cm).where(cm.c.entity_id.in_(part)))
+        _insert_many(conn, "INSERT INTO search_cluster_members (entity_id, canonical_id) VALUES (?, ?)", sorted(canonical_of.items()))
+        rows = [row for cid, got in sorted(_member_instances(conn, canonical_of).items()) for row in _cluster_pair_rows(cid, got)]
+        _insert_many(conn, _CLUSTER_PAIR_INSERT, rows)
         written += len(rows)
     return written
 
@@ -459,10 +508,10 @@ def refresh_clusters(conn: Connection) -> int:
     """Re-derive the cluster pairs of canonical entities whose cluster rows moved since last seen.
 
     Resolution writes cluster rows with the time of writing, and the number of rows shows a
-    deletion. A canonical entity that lost a member but still has two keeps pairs of the
-    member's keys until it is next re-derived, which only widens its candidates (hits are
-    always checked against ``search_keys``); one left with fewer than two loses its pairs.
-    Returns how many canonical entities were re-derived.
+    deletion. The canonical entities re-derived are those with a row written since, and
+    those a member was derived under but no longer belongs to (taken out, or moved to
+    another cluster; one left with no members loses its pairs). Returns how many canonical
+    entities were re-derived.
     """
     state = index_state(conn)
     seen = state.get("clusters_high_water", "")
@@ -473,21 +522,19 @@ def refresh_clusters(conn: Connection) -> int:
     if not moved_on and not deleted:
         return 0
     c = t.clusters
-    cp = t.search_cluster_pairs
-    canonicals: list[str] = []
+    cm = t.search_cluster_members
+    canonicals: set[str] = set()
     if moved_on:
-        moved = select(c.c.canonical_id).where(c.c.updated_at >= seen).distinct()
-        # the moved canonical entities lose their pairs (one statement, however many moved) ...
-        conn.execute(delete(cp).where(cp.c.canonical_id.in_(moved)))
-        # ... and those with more than one member get them again
-        multi = select(c.c.canonical_id).where(c.c.canonical_id.in_(moved)).group_by(c.c.canonical_id).having(func.count() > 1)
-        canonicals = sorted(r[0] for r in conn.execute(multi))
-        _write_cluster_pairs(conn, canonicals)
-    # A canonical entity left with fewer than two members (a split, an undo, a member moved
-    # to another cluster: rows deleted leave no time behind) is no longer a resolved person;
-    # its pairs go, or its records would be counted once as a person and once on their own.
-    kept = select(c.c.canonical_id).group_by(c.c.canonical_id).having(func.count() > 1)
-    conn.execute(delete(cp).where(cp.c.canonical_id.not_in(kept)))
+        canonicals.update(str(r[0]) for r in conn.execute(select(c.c.canonical_id).where(c.c.updated_at >= seen).distinct()))
+    # members recorded under a canonical entity that the cluster rows no longer say
+    stale = (
+        select(cm.c.canonical_id)
+        .select_from(cm.outerjoin(c, c.c.entity_id == cm.c.entity_id))
+        .where(or_(c.c.canonical_id.is_(None), c.c.canonical_id != cm.c.canonical_id))
+        .distinct()
+    )
+    canonicals.update(str(r[0]) for r in conn.execute(stale))
+    _write_cluster_pairs(conn, sorted(canonicals))
     _set_state(conn, mark)
     return len(canonicals)
 
@@ -706,18 +753,34 @@ class PairHit(NamedTuple):
     second: float
 
 
+class ClusterHit(NamedTuple):
+    """A hit of a two-word name query read from the cluster pair rows: a resolved person."""
+
+    canonical_id: str
+    schema: str
+    #: the best weight of each word over the visible keys of the visible members
+    first: float
+    second: float
+    #: the sources of the visible members whose keys meet a word
+    sources: tuple[str, ...]
+
+
 @dataclass(frozen=True)
 class PairHits:
-    """What the pair rows alone say of a two-word name query's hits in no cluster."""
+    """What the pair rows alone say of a two-word name query's hits."""
 
-    #: (schema, source) -> how many hits
+    #: (schema, source) -> how many hits in no cluster
     counts: dict[tuple[str, str], int]
-    #: the first hits by entity id of each pair of weights (``top`` of each), and the
-    #: hits among the ``known`` ids
+    #: the first hits in no cluster by entity id of each pair of weights (``top`` of
+    #: each), and those among the ``known`` ids
     hits: list[PairHit]
-    #: canonical ids of resolved people among the candidates (their members may each
-    #: carry one of the words), to be read in full with :func:`name_hits`
-    clustered: list[str]
+    #: schema -> how many resolved people are hits
+    cluster_counts: dict[str, int] = field(default_factory=dict)
+    #: source -> how many of those have a member from it whose keys meet a word
+    cluster_sources: dict[str, int] = field(default_factory=dict)
+    #: the first resolved people by canonical id of each pair of weights, and those among
+    #: the ``known`` ids
+    cluster_hits: list[ClusterHit] = field(default_factory=list)
 
 
 def _in_list(values: Sequence[str]) -> str:
@@ -725,12 +788,12 @@ def _in_list(values: Sequence[str]) -> str:
     return "(" + (", ".join("?" for _ in values) or "NULL") + ")"
 
 
-def _pair_sql(pairs: set[tuple[str, str]]) -> tuple[str, list[str]]:
+def _pair_sql(pairs: set[tuple[str, str]], table: str = "") -> tuple[str, list[str]]:
     """``(a, b)`` is one of the pairs, as SQL for the driver: one index seek per first key."""
     by_a: dict[str, list[str]] = defaultdict(list)
     for a, b in sorted(pairs):
         by_a[a].append(b)
-    sql = " OR ".join(f"(a = ? AND b IN {_in_list(bs)})" for bs in by_a.values())
+    sql = " OR ".join(f"({table}a = ? AND {table}b IN {_in_list(bs)})" for bs in by_a.values())
     return "(" + sql + ")", [x for a, bs in by_a.items() for x in (a, *bs)]
 
 
@@ -765,15 +828,45 @@ def _weight_sql(weights: WordWeights, pk: str, term: str) -> tuple[str, list[Any
     return f"(CASE {' '.join(cases)} ELSE 0.0 END)", values
 
 
-#: empty weight and count columns in :func:`pair_hits`'s rows (typed, for PostgreSQL's UNION)
+#: empty columns in :func:`pair_hits`'s rows (typed, for PostgreSQL's UNION)
 _NO_WEIGHT = "CAST(NULL AS DOUBLE PRECISION)"
 _NO_COUNT = "CAST(NULL AS BIGINT)"
+_NO_TEXT = "CAST(NULL AS TEXT)"
 
 
 def _weights_of(weights: WordWeights) -> list[float]:
     """Every weight a key may be worth to the word (what :func:`_weight_sql` can give but 0)."""
     out = {max(w, weights.by_key.get(key, 0.0)) for (key, _term), w in weights.by_term.items()}
     return sorted(out | set(weights.by_key.values()))
+
+
+class _Sql:
+    """SQL text and its ``?`` values, built in the order they appear."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.values: list[Any] = []
+
+    def add(self, sql: str, values: Iterable[Any] = ()) -> None:
+        self.parts.append(sql)
+        self.values.extend(values)
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+def _word_of(weights: Sequence[WordWeights], own: Sequence[Sequence[str]], pk: str, term: str, word: int | None) -> tuple[str, list[Any]]:
+    """SQL for the weight of the key in column ``pk``: to word ``word`` when given (the
+    row's other key is then that word's, when this one is not), or to whichever word the
+    key belongs to."""
+    if word is not None:
+        other = pk[:-1] + ("b" if pk.endswith("a") else "a")
+        mine, v1 = _weight_sql(weights[word], pk, term)
+        theirs, v2 = _weight_sql(weights[word], other, term[: -len("a_term")] + ("b_term" if term.endswith("a_term") else "a_term"))
+        return f"(CASE WHEN {pk} IN {_in_list(own[word])} THEN {mine} ELSE {theirs} END)", [*own[word], *v1, *v2]
+    first, v1 = _weight_sql(weights[0], pk, term)
+    second, v2 = _weight_sql(weights[1], pk, term)
+    return f"(CASE WHEN {pk} IN {_in_list(own[0])} THEN {first} ELSE {second} END)", [*own[0], *v1, *v2]
 
 
 def pair_hits(
@@ -790,74 +883,106 @@ def pair_hits(
     """The hits of a query of exactly two words that pair, from the pair rows (``None`` otherwise).
 
     ``seek`` is as for :func:`name_hits`; ``weights`` says what a key is worth to each
-    word. Every pair row is filtered on the markings of both its keys and on its entity's
-    marking and state, so a hidden record or value adds nothing. In one statement over
-    one range of pair rows, the database weighs each entity's words and gives back only
-    what a page needs: how many hits there are of each schema and source (for the total
-    and facets), the first ``top`` hits by id of each pair of weights (the page is among
-    them, whatever the order of scores), the hits among the ``known`` ids (found by other
-    readings), and the canonical ids of resolved people among the candidates (the
-    cluster pairs' too). ``top=None`` gives every hit.
+    word. Entities in no cluster are read from ``search_pairs``, resolved people from
+    ``search_cluster_pairs`` (every two keys of their members, so the two words may meet
+    in different members). Every row is filtered on the markings of its keys and on the
+    marking and state of each entity behind them, so a hidden record or value adds
+    nothing. In one statement over one range of each table, the database weighs each
+    hit's words and gives back only what a page needs: how many hits there are of each
+    schema and source (for the total and facets), the first ``top`` hits by id of each
+    pair of weights (the page is among them, whatever the order of scores), and the hits
+    among the ``known`` ids (found by other readings). ``top=None`` gives every hit.
     """
     pairing = _pairing(seek) if len(seek) == 2 else None
     if pairing is None or pairing[1]:
         return None
-    cond, params = _pair_sql(pairing[0])
     marks = _marks(visible)
     states = sorted(visible.states)
-    where = [cond] + [f"p.{col} IN {_in_list(marks)}" for col in ("a_marking_id", "b_marking_id", "marking_id")]
-    where.append(f"p.state IN {_in_list(states)}")
-    values: list[Any] = [*params, *marks, *marks, *marks, *states]
-    for col, wanted in (("schema", schema), ("source", source)):
-        if wanted:
-            where.append(f"p.{col} IN {_in_list(wanted)}")
-            values.extend(wanted)
-    # a pair row holds one key of each word: its word's key is in ``a`` or in ``b``
-    head: list[Any] = []
-    picks = []
-    for n, w in enumerate(weights):
-        own = sorted({pair_key(kind, key) for kind, key in seek[n]})
-        on_a, va = _weight_sql(w, "p.a", "p.a_term")
-        on_b, vb = _weight_sql(w, "p.b", "p.b_term")
-        picks.append(f"max(CASE WHEN p.a IN {_in_list(own)} THEN {on_a} ELSE {on_b} END)")
-        head += [*own, *va, *vb]
-    # a hit's score is a function of its two weights, and each weight is one of its word's:
-    # the page is among the first ``top`` hits by id of each pair of weights
-    hit_cols = f"'hit', id, schema, source, w0, w1, {_NO_COUNT}"
-    if top is None:
-        firsts = f"SELECT {hit_cols} FROM h"  # noqa: S608 (constants)
-        tail: list[Any] = []
-    else:
-        combos = [(x, y) for x in _weights_of(weights[0]) for y in _weights_of(weights[1])]
-        firsts = " UNION ALL ".join(
-            f"SELECT * FROM (SELECT {hit_cols} FROM h WHERE w0 = ? AND w1 = ? ORDER BY id LIMIT ?) AS f{n}"  # noqa: S608
+    own = [sorted({pair_key(kind, key) for kind, key in seek[n]}) for n in range(2)]
+    combos = [(x, y) for x in _weights_of(weights[0]) for y in _weights_of(weights[1])] if top is not None else []
+
+    def firsts(table: str, tag: str, cols: str) -> tuple[str, list[Any]]:
+        """The first ``top`` of each pair of weights by id, and the known ids, from ``table``."""
+        if top is None:
+            return f"SELECT {tag}, {cols} FROM {table}", []  # noqa: S608 (constants)
+        sql = " UNION ALL ".join(
+            f"SELECT * FROM (SELECT {tag}, {cols} FROM {table} WHERE w0 = ? AND w1 = ? ORDER BY id LIMIT ?) AS {table}{n}"  # noqa: S608
             for n in range(len(combos))
         )
-        tail = [v for x, y in combos for v in (x, y, top)]
-    sql = (
-        "WITH w AS MATERIALIZED (SELECT p.entity_id AS id, p.schema AS schema, p.source AS source, "  # noqa: S608 (markers only)
-        f"c.canonical_id AS canon, {picks[0]} AS w0, {picks[1]} AS w1 "
-        f"FROM search_pairs p LEFT JOIN clusters c ON c.entity_id = p.entity_id WHERE {' AND '.join(where)} "
-        "GROUP BY p.entity_id, p.schema, p.source, c.canonical_id), "
-        "h AS MATERIALIZED (SELECT id, schema, source, w0, w1 FROM w WHERE canon IS NULL AND w0 > 0 AND w1 > 0) "
-        f"SELECT 'count', NULL, schema, source, {_NO_WEIGHT}, {_NO_WEIGHT}, count(*) FROM h GROUP BY schema, source "
-        f"UNION ALL {firsts} "
-        f"UNION ALL SELECT {hit_cols} FROM h WHERE id IN {_in_list(known)} "
-        f"UNION ALL SELECT 'cluster', canon, NULL, NULL, {_NO_WEIGHT}, {_NO_WEIGHT}, {_NO_COUNT} FROM w "
-        "WHERE canon IS NOT NULL GROUP BY canon"
-    )
-    args = [*head, *values, *tail, *known]
+        return sql, [v for x, y in combos for v in (x, y, top)]
+
+    q = _Sql()
+    # entities in no cluster: each row is one entity's two keys
+    cond, params = _pair_sql(pairing[0], "p.")
+    q.add("WITH w AS MATERIALIZED (SELECT p.entity_id AS id, p.schema AS schema, p.source AS source, ")
+    for n in range(2):
+        sql, values = _word_of(weights, own, "p.a", "p.a_term", n)
+        q.add(f"max({sql}) AS w{n}, ", values)
+    q.add("c.canonical_id AS canon FROM search_pairs p LEFT JOIN clusters c ON c.entity_id = p.entity_id WHERE " + cond, params)
+    for col in ("a_marking_id", "b_marking_id", "marking_id"):
+        q.add(f" AND p.{col} IN {_in_list(marks)}", marks)
+    q.add(f" AND p.state IN {_in_list(states)}", states)
+    for col, wanted in (("schema", schema), ("source", source)):
+        if wanted:
+            q.add(f" AND p.{col} IN {_in_list(wanted)}", wanted)
+    q.add(" GROUP BY p.entity_id, p.schema, p.source, c.canonical_id), "
+          "h AS MATERIALIZED (SELECT id, schema, source, w0, w1 FROM w WHERE canon IS NULL AND w0 > 0 AND w1 > 0), ")
+    # resolved people: each row is two keys of their members, with both members' visibility
+    cond, params = _pair_sql(pairing[0], "q.")
+    q.add("r AS MATERIALIZED (SELECT q.canonical_id AS id, q.schema AS schema, q.a_source AS a_source, q.b_source AS b_source")
+    for n in range(2):
+        sql, values = _word_of(weights, own, "q.a", "q.a_term", n)
+        q.add(f", {sql} AS w{n}", values)
+    for side in ("a", "b"):
+        sql, values = _word_of(weights, own, f"q.{side}", f"q.{side}_term", None)
+        q.add(f", {sql} AS w{side}", values)
+    q.add(" FROM search_cluster_pairs q WHERE " + cond, params)
+    for side in ("a", "b"):
+        for col in ("marking_id", "entity_marking_id"):
+            q.add(f" AND q.{side}_{col} IN {_in_list(marks)}", marks)
+        q.add(f" AND q.{side}_state IN {_in_list(states)}", states)
+        if source:
+            q.add(f" AND q.{side}_source IN {_in_list(source)}", source)
+    if schema:
+        q.add(f" AND q.schema IN {_in_list(schema)}", schema)
+    q.add("), ch AS MATERIALIZED (SELECT id, schema, max(w0) AS w0, max(w1) AS w1 FROM r GROUP BY id, schema "
+          "HAVING max(w0) > 0 AND max(w1) > 0), "
+          "cs AS MATERIALIZED (SELECT id, a_source AS source FROM r WHERE wa > 0 UNION SELECT id, b_source FROM r WHERE wb > 0), ")
+    sql, values = firsts("ch", "id", "schema, w0, w1")
+    q.add(f"cl AS MATERIALIZED ({sql} UNION SELECT id, schema, w0, w1 FROM ch WHERE id IN {_in_list(known)}) ", [*values, *known])  # noqa: S608 (markers and constants)
+    # what comes back: counts, the first hits of each kind, the listed resolved people's sources
+    q.add(f"SELECT 'count', {_NO_TEXT}, schema, source, {_NO_WEIGHT}, {_NO_WEIGHT}, count(*) FROM h GROUP BY schema, source ")  # noqa: S608 (markers and constants)
+    sql, values = firsts("h", "'hit'", f"id, schema, source, w0, w1, {_NO_COUNT}")
+    q.add(f"UNION ALL {sql} ", values)
+    q.add(f"UNION ALL SELECT 'hit', id, schema, source, w0, w1, {_NO_COUNT} FROM h WHERE id IN {_in_list(known)} ", known)  # noqa: S608 (markers and constants)
+    q.add(f"UNION ALL SELECT 'ccount', {_NO_TEXT}, schema, {_NO_TEXT}, {_NO_WEIGHT}, {_NO_WEIGHT}, count(*) FROM ch GROUP BY schema "  # noqa: S608 (markers and constants)
+          f"UNION ALL SELECT 'csource', {_NO_TEXT}, {_NO_TEXT}, cs.source, {_NO_WEIGHT}, {_NO_WEIGHT}, count(*) "
+          "FROM cs JOIN ch ON ch.id = cs.id GROUP BY cs.source "
+          f"UNION ALL SELECT 'chit', id, schema, {_NO_TEXT}, w0, w1, {_NO_COUNT} FROM cl "
+          f"UNION ALL SELECT 'csrc', cs.id, {_NO_TEXT}, cs.source, {_NO_WEIGHT}, {_NO_WEIGHT}, {_NO_COUNT} "
+          "FROM cs JOIN cl ON cl.id = cs.id")
     counts: dict[tuple[str, str], int] = {}
     hits: dict[str, PairHit] = {}
-    clustered = {r[0] for r in _driver_rows(conn, "SELECT DISTINCT canonical_id FROM search_cluster_pairs WHERE " + cond, params)}  # noqa: S608
-    for tag, ident, sch, src, first, second, n in _driver_rows(conn, sql, args):
+    cluster_counts: dict[str, int] = {}
+    cluster_sources: dict[str, int] = {}
+    found: dict[str, tuple[str, float, float]] = {}
+    sources: dict[str, set[str]] = defaultdict(set)
+    for tag, ident, sch, src, first, second, n in _driver_rows(conn, q.text(), q.values):
         if tag == "count":
             counts[(sch, src)] = int(n)
         elif tag == "hit":
             hits[ident] = PairHit(ident, sch, src, first, second)
+        elif tag == "ccount":
+            cluster_counts[sch] = int(n)
+        elif tag == "csource":
+            cluster_sources[src] = int(n)
+        elif tag == "chit":
+            found[ident] = (sch, first, second)
         else:
-            clustered.add(ident)
-    return PairHits(counts=counts, hits=list(hits.values()), clustered=sorted(clustered))
+            sources[ident].add(src)
+    grouped = [ClusterHit(cid, sch, first, second, tuple(sorted(sources[cid]))) for cid, (sch, first, second) in sorted(found.items())]
+    return PairHits(counts=counts, hits=list(hits.values()), cluster_counts=cluster_counts, cluster_sources=cluster_sources,
+                    cluster_hits=grouped)
 
 
 class NameHit(NamedTuple):

@@ -343,14 +343,44 @@ search_pairs = Table(
     sqlite_with_rowid=False,
 )
 
-#: the same pairs over the union of the members' keys of each canonical entity with more
-#: than one member, so that the words of a query may match different members. Candidates
-#: only (no marking): their hits are read again from ``search_keys`` with visibility.
+#: the same pairs over the union of the members' keys of each canonical entity in
+#: ``clusters``, so that the words of a query may match different members: every two keys
+#: with different pair keys, of one member or of two. Each side of a row says what a
+#: ``search_pairs`` row says of its one entity (the token, the statement's marking, and
+#: the member's id, marking, state and source), so a two-word query counts, facets and
+#: scores resolved people from one range of these rows with the viewer's visibility on
+#: both sides: a hidden member or value adds nothing. Kept current by the index refresh
+#: (a member's entity re-derived, or its cluster rows moved). Without a rowid on SQLite.
 search_cluster_pairs = Table(
     "search_cluster_pairs",
     metadata,
     *_pair_keys("canonical_id"),
+    Column("a_entity_id", ID, primary_key=True),
+    Column("b_entity_id", ID, primary_key=True),
+    Column("a_term", Text, primary_key=True),
+    Column("b_term", Text, primary_key=True),
+    Column("a_marking_id", String(16), primary_key=True),
+    Column("b_marking_id", String(16), primary_key=True),
+    Column("a_entity_marking_id", String(16), nullable=False),
+    Column("b_entity_marking_id", String(16), nullable=False),
+    Column("a_state", String(16), nullable=False),
+    Column("b_state", String(16), nullable=False),
+    Column("a_source", String(100), nullable=False),
+    Column("b_source", String(100), nullable=False),
+    Column("schema", String(64), nullable=False),
     Index("ix_search_cluster_pairs_canonical", "canonical_id"),
+    sqlite_with_rowid=False,
+)
+
+#: the cluster membership the cluster pairs were derived from (member -> canonical id):
+#: a member moved to another cluster or taken out of one leaves its old canonical entity's
+#: pairs behind, found here and re-derived.
+search_cluster_members = Table(
+    "search_cluster_members",
+    metadata,
+    Column("entity_id", ID, primary_key=True),
+    Column("canonical_id", ID, nullable=False),
+    Index("ix_search_cluster_members_canonical", "canonical_id"),
 )
 
 search_vocab = Table(
@@ -540,6 +570,7 @@ __all__ = [
     "oversight_watchlist",
     "resolution_models",
     "resolution_runs",
+    "search_cluster_members",
     "search_cluster_pairs",
     "search_keys",
     "search_pairs",
