@@ -8,16 +8,18 @@ The index is derived from current statements and holds no fact that is not in th
   of the statement it came from, so a lookup sees only what the viewer may see.
 - ``search_text``: folded free text (FTS5 on SQLite, ``tsvector`` + GIN on PostgreSQL).
 - ``search_pairs``: every unordered pair of an entity's phonetic codes and initials
-  (``p:SM0``, ``i:j``), and ``search_cluster_pairs`` the same over the members of each
-  canonical entity with more than one member: a name query of two or more words finds
-  its candidates with one seek on a pair of its words instead of intersecting two long
-  posting lists. A ``search_pairs`` row also carries the token behind each code, the
-  marking of the statement behind each key and its entity's marking, state, schema and
-  source, so a two-word query counts, facets and scores the hits of entities in no
-  cluster from one range of pair rows (:func:`pair_hits`), with the viewer's
-  visibility on all three markings and the state; the refresh keeps them current and a
-  trigger queues an entity re-marked or changed in state. Cluster pairs hold no marking
-  and only narrow: those hits are read from ``search_keys``.
+  (``p:SM0``, ``i:j``), and ``search_cluster_pairs`` the same over the union of the
+  members' keys of each canonical entity in ``clusters`` (the words may meet in
+  different members): a name query of two or more words finds its candidates with one
+  seek on a pair of its words instead of intersecting two long posting lists. A
+  ``search_pairs`` row also carries the token behind each code, the marking of the
+  statement behind each key and its entity's marking, state, schema and source; a
+  cluster pair row carries the same for each of its two sides (the member behind each
+  key). So a two-word query counts, facets and scores its hits, in no cluster or
+  resolved, from one range of each table (:func:`pair_hits`), with the viewer's
+  visibility on every marking and state in the row; the refresh keeps them current, a
+  trigger queues an entity re-marked or changed in state, and ``search_cluster_members``
+  records the membership the cluster rows were derived from.
 - ``search_vocab`` and ``search_vocab_deletions``: the distinct name tokens, for fuzzy
   candidates (pg_trgm similarity on PostgreSQL, single-deletion keys on SQLite). They say
   only which spellings exist; every candidate is then looked up through ``search_keys``
@@ -813,31 +815,10 @@ def _driver_rows(conn: Connection, sql: str, params: Sequence[Any]) -> list[tupl
         cur.close()
 
 
-def _weight_sql(weights: WordWeights, pk: str, term: str) -> tuple[str, list[Any]]:
-    """SQL for what the key in column ``pk`` (token in ``term``) is worth to a word."""
-    cases: list[str] = []
-    values: list[Any] = []
-    for (key, token), weight in sorted(weights.by_term.items()):
-        cases.append(f"WHEN {pk} = ? AND {term} = ? THEN ?")
-        values += [key, token, max(weight, weights.by_key.get(key, 0.0))]
-    for key, weight in sorted(weights.by_key.items()):
-        cases.append(f"WHEN {pk} = ? THEN ?")
-        values += [key, weight]
-    if not cases:
-        return "0.0", values
-    return f"(CASE {' '.join(cases)} ELSE 0.0 END)", values
-
-
 #: empty columns in :func:`pair_hits`'s rows (typed, for PostgreSQL's UNION)
 _NO_WEIGHT = "CAST(NULL AS DOUBLE PRECISION)"
 _NO_COUNT = "CAST(NULL AS BIGINT)"
 _NO_TEXT = "CAST(NULL AS TEXT)"
-
-
-def _weights_of(weights: WordWeights) -> list[float]:
-    """Every weight a key may be worth to the word (what :func:`_weight_sql` can give but 0)."""
-    out = {max(w, weights.by_key.get(key, 0.0)) for (key, _term), w in weights.by_term.items()}
-    return sorted(out | set(weights.by_key.values()))
 
 
 class _Sql:
@@ -855,18 +836,55 @@ class _Sql:
         return "".join(self.parts)
 
 
-def _word_of(weights: Sequence[WordWeights], own: Sequence[Sequence[str]], pk: str, term: str, word: int | None) -> tuple[str, list[Any]]:
-    """SQL for the weight of the key in column ``pk``: to word ``word`` when given (the
-    row's other key is then that word's, when this one is not), or to whichever word the
-    key belongs to."""
-    if word is not None:
-        other = pk[:-1] + ("b" if pk.endswith("a") else "a")
-        mine, v1 = _weight_sql(weights[word], pk, term)
-        theirs, v2 = _weight_sql(weights[word], other, term[: -len("a_term")] + ("b_term" if term.endswith("a_term") else "a_term"))
-        return f"(CASE WHEN {pk} IN {_in_list(own[word])} THEN {mine} ELSE {theirs} END)", [*own[word], *v1, *v2]
-    first, v1 = _weight_sql(weights[0], pk, term)
-    second, v2 = _weight_sql(weights[1], pk, term)
-    return f"(CASE WHEN {pk} IN {_in_list(own[0])} THEN {first} ELSE {second} END)", [*own[0], *v1, *v2]
+def _rows_sql(name: str, columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]]) -> tuple[str, list[Any]]:
+    """A CTE ``name`` of constant rows (``columns``: name and SQL type), none when ``rows`` is empty."""
+    if not rows:
+        nulls = ", ".join(f"CAST(NULL AS {kind}) AS {col}" for col, kind in columns)
+        return f"{name} AS (SELECT {nulls} WHERE 1 = 0)", []
+    cols = ", ".join(f"CAST(? AS {kind}) AS {col}" for col, kind in columns)
+    body = " UNION ALL ".join(f"SELECT {cols}" for _ in rows)
+    return f"{name} AS MATERIALIZED ({body})", [v for r in rows for v in r]
+
+
+def _key_weights(
+    weights: Sequence[WordWeights], own: Sequence[Sequence[str]]
+) -> tuple[list[tuple[str, int, float]], list[tuple[str, str, float]]]:
+    """The weight tables of a two-word query: each pair key of a word, with the word and
+    what the key alone is worth to it (0 when only spellings of it count); and each (pair
+    key, token), with what that spelling is worth (never less than its key alone)."""
+    by_key: list[tuple[str, int, float]] = []
+    by_term: list[tuple[str, str, float]] = []
+    for n, keys in enumerate(own):
+        w = weights[n]
+        by_key += [(key, n, w.by_key.get(key, 0.0)) for key in keys]
+        by_term += [
+            (key, token, max(weight, w.by_key.get(key, 0.0)))
+            for (key, token), weight in sorted(w.by_term.items())
+            if key in keys
+        ]
+    return by_key, by_term
+
+
+def _side_weights(table: str) -> str:
+    """Joins that weigh both keys of a row of ``table`` (each belongs to one of the two
+    words): the word of key ``a`` (``ka.word``) and each key's weight (:data:`_WA`, :data:`_WB`).
+
+    Left joins, though every key of a row the query reads has its weights: an inner join
+    would let SQLite's planner start from the small weight table and read every row of
+    the pair table with one of its keys, instead of the query's ranges of pairs.
+    """
+    return (
+        f" LEFT JOIN kk ka ON ka.pk = {table}.a LEFT JOIN kk kb ON kb.pk = {table}.b"
+        f" LEFT JOIN kt ta ON ta.pk = {table}.a AND ta.term = {table}.a_term"
+        f" LEFT JOIN kt tb ON tb.pk = {table}.b AND tb.term = {table}.b_term"
+    )
+
+
+_WA = "COALESCE(ta.w, ka.w)"
+_WB = "COALESCE(tb.w, kb.w)"
+#: a row's weight for word 0 and for word 1
+_W0 = f"(CASE WHEN ka.word = 0 THEN {_WA} ELSE {_WB} END)"
+_W1 = f"(CASE WHEN ka.word = 1 THEN {_WA} ELSE {_WB} END)"
 
 
 def pair_hits(
@@ -892,6 +910,9 @@ def pair_hits(
     schema and source (for the total and facets), the first ``top`` hits by id of each
     pair of weights (the page is among them, whatever the order of scores), and the hits
     among the ``known`` ids (found by other readings). ``top=None`` gives every hit.
+
+    The statement's text depends on how many keys, spellings and ids there are, not on
+    the weights, and stays small: prepared once for the queries of one shape.
     """
     pairing = _pairing(seek) if len(seek) == 2 else None
     if pairing is None or pairing[1]:
@@ -899,44 +920,34 @@ def pair_hits(
     marks = _marks(visible)
     states = sorted(visible.states)
     own = [sorted({pair_key(kind, key) for kind, key in seek[n]}) for n in range(2)]
-    combos = [(x, y) for x in _weights_of(weights[0]) for y in _weights_of(weights[1])] if top is not None else []
-
-    def firsts(table: str, tag: str, cols: str) -> tuple[str, list[Any]]:
-        """The first ``top`` of each pair of weights by id, and the known ids, from ``table``."""
-        if top is None:
-            return f"SELECT {tag}, {cols} FROM {table}", []  # noqa: S608 (constants)
-        sql = " UNION ALL ".join(
-            f"SELECT * FROM (SELECT {tag}, {cols} FROM {table} WHERE w0 = ? AND w1 = ? ORDER BY id LIMIT ?) AS {table}{n}"  # noqa: S608
-            for n in range(len(combos))
-        )
-        return sql, [v for x, y in combos for v in (x, y, top)]
+    by_key, by_term = _key_weights(weights, own)
+    first_n, first_v = ("rn <= ?", [top]) if top is not None else ("1 = 1", [])
 
     q = _Sql()
-    # entities in no cluster: each row is one entity's two keys
+    sql, values = _rows_sql("kk", (("pk", "TEXT"), ("word", "INTEGER"), ("w", "DOUBLE PRECISION")), by_key)
+    q.add("WITH " + sql, values)
+    sql, values = _rows_sql("kt", (("pk", "TEXT"), ("term", "TEXT"), ("w", "DOUBLE PRECISION")), by_term)
+    q.add(", " + sql, values)
+    # entities in no cluster: each row is one entity's two keys. The rows are read first, on
+    # their own (the ranges of the query's pairs), then weighed and grouped: asked in one
+    # step, SQLite may read the whole table in entity order to save sorting the groups.
     cond, params = _pair_sql(pairing[0], "p.")
-    q.add("WITH w AS MATERIALIZED (SELECT p.entity_id AS id, p.schema AS schema, p.source AS source, ")
-    for n in range(2):
-        sql, values = _word_of(weights, own, "p.a", "p.a_term", n)
-        q.add(f"max({sql}) AS w{n}, ", values)
-    q.add("c.canonical_id AS canon FROM search_pairs p LEFT JOIN clusters c ON c.entity_id = p.entity_id WHERE " + cond, params)
+    q.add(", pp AS MATERIALIZED (SELECT p.entity_id, p.schema, p.source, p.a, p.b, p.a_term, p.b_term "
+          "FROM search_pairs p WHERE " + cond, params)
     for col in ("a_marking_id", "b_marking_id", "marking_id"):
         q.add(f" AND p.{col} IN {_in_list(marks)}", marks)
     q.add(f" AND p.state IN {_in_list(states)}", states)
     for col, wanted in (("schema", schema), ("source", source)):
         if wanted:
             q.add(f" AND p.{col} IN {_in_list(wanted)}", wanted)
-    q.add(" GROUP BY p.entity_id, p.schema, p.source, c.canonical_id), "
-          "h AS MATERIALIZED (SELECT id, schema, source, w0, w1 FROM w WHERE canon IS NULL AND w0 > 0 AND w1 > 0), ")
+    q.add(f"), w AS MATERIALIZED (SELECT pp.entity_id AS id, pp.schema AS schema, pp.source AS source, max({_W0}) AS w0, "  # noqa: S608 (constants)
+          f"max({_W1}) AS w1 FROM pp LEFT JOIN clusters c ON c.entity_id = pp.entity_id{_side_weights('pp')} "
+          "WHERE c.entity_id IS NULL GROUP BY pp.entity_id, pp.schema, pp.source), "
+          "h AS MATERIALIZED (SELECT id, schema, source, w0, w1 FROM w WHERE w0 > 0 AND w1 > 0), ")
     # resolved people: each row is two keys of their members, with both members' visibility
     cond, params = _pair_sql(pairing[0], "q.")
-    q.add("r AS MATERIALIZED (SELECT q.canonical_id AS id, q.schema AS schema, q.a_source AS a_source, q.b_source AS b_source")
-    for n in range(2):
-        sql, values = _word_of(weights, own, "q.a", "q.a_term", n)
-        q.add(f", {sql} AS w{n}", values)
-    for side in ("a", "b"):
-        sql, values = _word_of(weights, own, f"q.{side}", f"q.{side}_term", None)
-        q.add(f", {sql} AS w{side}", values)
-    q.add(" FROM search_cluster_pairs q WHERE " + cond, params)
+    q.add("qq AS MATERIALIZED (SELECT q.canonical_id, q.schema, q.a, q.b, q.a_term, q.b_term, q.a_source, q.b_source "
+          "FROM search_cluster_pairs q WHERE " + cond, params)
     for side in ("a", "b"):
         for col in ("marking_id", "entity_marking_id"):
             q.add(f" AND q.{side}_{col} IN {_in_list(marks)}", marks)
@@ -945,17 +956,21 @@ def pair_hits(
             q.add(f" AND q.{side}_source IN {_in_list(source)}", source)
     if schema:
         q.add(f" AND q.schema IN {_in_list(schema)}", schema)
-    q.add("), ch AS MATERIALIZED (SELECT id, schema, max(w0) AS w0, max(w1) AS w1 FROM r GROUP BY id, schema "
+    q.add("), r AS MATERIALIZED (SELECT qq.canonical_id AS id, qq.schema AS schema, qq.a_source AS a_source, "  # noqa: S608 (constants)
+          f"qq.b_source AS b_source, {_W0} AS w0, {_W1} AS w1, {_WA} AS wa, {_WB} AS wb FROM qq{_side_weights('qq')}"
+          "), ch AS MATERIALIZED (SELECT id, schema, max(w0) AS w0, max(w1) AS w1 FROM r GROUP BY id, schema "
           "HAVING max(w0) > 0 AND max(w1) > 0), "
           "cs AS MATERIALIZED (SELECT id, a_source AS source FROM r WHERE wa > 0 UNION SELECT id, b_source FROM r WHERE wb > 0), ")
-    sql, values = firsts("ch", "id", "schema, w0, w1")
-    q.add(f"cl AS MATERIALIZED ({sql} UNION SELECT id, schema, w0, w1 FROM ch WHERE id IN {_in_list(known)}) ", [*values, *known])  # noqa: S608 (markers and constants)
-    # what comes back: counts, the first hits of each kind, the listed resolved people's sources
-    q.add(f"SELECT 'count', {_NO_TEXT}, schema, source, {_NO_WEIGHT}, {_NO_WEIGHT}, count(*) FROM h GROUP BY schema, source ")  # noqa: S608 (markers and constants)
-    sql, values = firsts("h", "'hit'", f"id, schema, source, w0, w1, {_NO_COUNT}")
-    q.add(f"UNION ALL {sql} ", values)
-    q.add(f"UNION ALL SELECT 'hit', id, schema, source, w0, w1, {_NO_COUNT} FROM h WHERE id IN {_in_list(known)} ", known)  # noqa: S608 (markers and constants)
-    q.add(f"UNION ALL SELECT 'ccount', {_NO_TEXT}, schema, {_NO_TEXT}, {_NO_WEIGHT}, {_NO_WEIGHT}, count(*) FROM ch GROUP BY schema "  # noqa: S608 (markers and constants)
+    # of each kind, the first hits by id of each pair of weights, and the known ids
+    q.add("hl AS MATERIALIZED (SELECT id, schema, source, w0, w1 FROM (SELECT id, schema, source, w0, w1, "  # noqa: S608 (constants and markers)
+          f"row_number() OVER (PARTITION BY w0, w1 ORDER BY id) AS rn FROM h) AS hr WHERE {first_n} OR id IN {_in_list(known)}), ",
+          [*first_v, *known])
+    q.add("cl AS MATERIALIZED (SELECT id, schema, w0, w1 FROM (SELECT id, schema, w0, w1, "  # noqa: S608 (constants and markers)
+          f"row_number() OVER (PARTITION BY w0, w1 ORDER BY id) AS rn FROM ch) AS cr WHERE {first_n} OR id IN {_in_list(known)}) ",
+          [*first_v, *known])
+    q.add(f"SELECT 'count', {_NO_TEXT}, schema, source, {_NO_WEIGHT}, {_NO_WEIGHT}, count(*) FROM h GROUP BY schema, source "  # noqa: S608 (constants and markers)
+          f"UNION ALL SELECT 'hit', id, schema, source, w0, w1, {_NO_COUNT} FROM hl "
+          f"UNION ALL SELECT 'ccount', {_NO_TEXT}, schema, {_NO_TEXT}, {_NO_WEIGHT}, {_NO_WEIGHT}, count(*) FROM ch GROUP BY schema "
           f"UNION ALL SELECT 'csource', {_NO_TEXT}, {_NO_TEXT}, cs.source, {_NO_WEIGHT}, {_NO_WEIGHT}, count(*) "
           "FROM cs JOIN ch ON ch.id = cs.id GROUP BY cs.source "
           f"UNION ALL SELECT 'chit', id, schema, {_NO_TEXT}, w0, w1, {_NO_COUNT} FROM cl "
