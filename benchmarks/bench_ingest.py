@@ -185,7 +185,7 @@ def measure_ingest(file: Path, mapping: str, url: str, workspace: Path, export: 
         # memory and elapsed time at each tenth of the file, to show whether either drifts
         if marks and done is not None and done >= marks[0] * total_bytes:
             marks.pop(0)
-            trace.append([rows, round(time.perf_counter() - start, 1), round(_rss_mb())])
+            trace.append([rows, round(time.perf_counter() - start, 3), round(_rss_mb())])
 
     summary = ingest(ws.governance, ctx, str(file), mapping, reports_dir=workspace / "reports",
                      batch_size=settings.batch_size, progress=progress)
