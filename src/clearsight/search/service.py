@@ -181,17 +181,18 @@ def _ensure_fresh(op: Operation) -> dict[str, Any]:
         return {"refreshed": "full", "entities": report.entities}
     if state.get("version") == version:
         return {"refreshed": "no"}
-    # canonical entities whose cluster rows moved get their cluster pairs re-derived
-    regrouped = op.write(si.refresh_clusters)
     current = op.write(si.statements_high_water)
     changed = []
     if current > state.get("high_water", ""):
         changed = op.write(si.changed_since, high_water=state.get("high_water", ""))
     # statements re-marked in place (queued by the store) are re-derived too
     changed += op.write(si.pending)
-    if changed:
-        report = op.write(si.refresh, derive=k.derive, entity_ids=changed)
-        return {"refreshed": "incremental", "entities": report.entities}
+    done = op.write(si.refresh, derive=k.derive, entity_ids=changed) if changed else None
+    # canonical entities whose cluster rows moved get their cluster pairs re-derived (after
+    # their members' own pairs, and once: those the refresh just did are skipped)
+    regrouped = op.write(si.refresh_clusters, skip=done.canonicals if done else ())
+    if done is not None:
+        return {"refreshed": "incremental", "entities": done.entities}
     op.write(si.mark_version, version=version)
     return {"refreshed": "clusters" if regrouped else "no"}
 

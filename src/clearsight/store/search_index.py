@@ -56,6 +56,7 @@ from sqlalchemy import (
 
 from clearsight.store import tables as t
 from clearsight.store.visibility import Visibility
+from clearsight.store.writes import bulk_insert
 
 _CHUNK = 500
 _BATCH = 5000
@@ -86,6 +87,8 @@ class RefreshReport:
     keys: int
     texts: int
     high_water: str
+    #: the canonical entities whose cluster pairs were re-derived (all, on a full rebuild)
+    canonicals: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -300,10 +303,8 @@ def _pair_rows(owner: PairOwner, keys: Iterable[PairKey]) -> list[tuple[str, ...
     ]
 
 
-_PAIR_INSERT = (
-    "INSERT INTO search_pairs (a, b, entity_id, a_term, b_term, a_marking_id, b_marking_id, marking_id, state, "
-    "schema, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
-)
+#: the columns of a ``search_pairs`` row as :func:`_pair_rows` makes it
+_PAIR_COLUMNS = ("a", "b", "entity_id", "a_term", "b_term", "a_marking_id", "b_marking_id", "marking_id", "state", "schema", "source")
 
 
 def _write(
@@ -313,8 +314,10 @@ def _write(
     terms: set[str],
     pairs: Sequence[tuple[str, ...]] = (),
 ) -> None:
-    _insert_many(conn, "INSERT INTO search_keys (entity_id, prop, kind, key, marking_id) VALUES (?, ?, ?, ?, ?)", keys)
-    _insert_many(conn, _PAIR_INSERT, pairs)
+    # new rows only (an entity's keys and pairs were deleted first, and come in one run of
+    # its statements): the driver's bulk path, COPY on PostgreSQL
+    bulk_insert(conn, "search_keys", ("entity_id", "prop", "kind", "key", "marking_id"), keys)
+    bulk_insert(conn, "search_pairs", _PAIR_COLUMNS, pairs)
     _insert_many(conn, "INSERT INTO search_text (entity_id, prop, marking_id, body) VALUES (?, ?, ?, ?)", texts)
     if terms:
         ordered = sorted(terms)
@@ -398,20 +401,25 @@ def refresh(conn: Connection, *, derive: Derive, entity_ids: Sequence[str] | Non
     n_texts += len(texts)
     _write(conn, keys, texts, terms, pairs)
     c = t.clusters
+    touched: set[str] = set()
     if full:
-        _write_cluster_pairs(conn, [r[0] for r in conn.execute(select(c.c.canonical_id).distinct())])
+        touched.update(str(r[0]) for r in conn.execute(select(c.c.canonical_id).distinct()))
     else:
-        touched: set[str] = set()
         for chunk in _chunks(entity_ids or []):
             q = select(c.c.canonical_id).where(or_(c.c.entity_id.in_(chunk), c.c.canonical_id.in_(chunk))).distinct()
-            touched.update(r[0] for r in conn.execute(q))
-        _write_cluster_pairs(conn, sorted(touched))
+            touched.update(str(r[0]) for r in conn.execute(q))
+    _write_cluster_pairs(conn, sorted(touched))
     state = {"high_water": high_water, "version": version}
     if full:
         state["built"] = "yes"
         state.update(clusters_seen)
+        if conn.dialect.name == "postgresql":
+            # a fresh index has no statistics yet: without them PostgreSQL guesses a dozen
+            # rows per key and reads a common key's rows in full instead of a few members'
+            conn.exec_driver_sql("ANALYZE search_keys, search_pairs, search_cluster_pairs, search_cluster_members")
     _set_state(conn, state)
-    return RefreshReport(full=full, entities=len(seen), keys=n_keys, texts=n_texts, high_water=high_water)
+    return RefreshReport(full=full, entities=len(seen), keys=n_keys, texts=n_texts, high_water=high_water,
+                         canonicals=tuple(sorted(touched)))
 
 
 def _clusters_mark(conn: Connection) -> dict[str, str]:
@@ -427,10 +435,10 @@ def _clusters_mark(conn: Connection) -> dict[str, str]:
 #: schema); sorted, the pair key comes first
 Instance = tuple[str, str, str, str, str, str, str, str]
 
-_CLUSTER_PAIR_INSERT = (
-    "INSERT INTO search_cluster_pairs (a, b, canonical_id, a_entity_id, b_entity_id, a_term, b_term, a_marking_id, "
-    "b_marking_id, a_entity_marking_id, b_entity_marking_id, a_state, b_state, a_source, b_source, schema) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+#: the columns of a ``search_cluster_pairs`` row as :func:`_cluster_pair_rows` makes it
+_CLUSTER_PAIR_COLUMNS = (
+    "a", "b", "canonical_id", "a_entity_id", "b_entity_id", "a_term", "b_term", "a_marking_id", "b_marking_id",
+    "a_entity_marking_id", "b_entity_marking_id", "a_state", "b_state", "a_source", "b_source", "schema",
 )
 
 
@@ -499,21 +507,21 @@ def _write_cluster_pairs(conn: Connection, canonical_ids: Sequence[str]) -> int:
         conn.execute(delete(cm).where(cm.c.canonical_id.in_(chunk)))
         for part in _chunks(sorted(canonical_of)):
             conn.execute(delete(cm).where(cm.c.entity_id.in_(part)))
-        _insert_many(conn, "INSERT INTO search_cluster_members (entity_id, canonical_id) VALUES (?, ?)", sorted(canonical_of.items()))
+        bulk_insert(conn, "search_cluster_members", ("entity_id", "canonical_id"), sorted(canonical_of.items()))
         rows = [row for cid, got in sorted(_member_instances(conn, canonical_of).items()) for row in _cluster_pair_rows(cid, got)]
-        _insert_many(conn, _CLUSTER_PAIR_INSERT, rows)
+        bulk_insert(conn, "search_cluster_pairs", _CLUSTER_PAIR_COLUMNS, rows)
         written += len(rows)
     return written
 
 
-def refresh_clusters(conn: Connection) -> int:
+def refresh_clusters(conn: Connection, *, skip: Iterable[str] = ()) -> int:
     """Re-derive the cluster pairs of canonical entities whose cluster rows moved since last seen.
 
     Resolution writes cluster rows with the time of writing, and the number of rows shows a
     deletion. The canonical entities re-derived are those with a row written since, and
     those a member was derived under but no longer belongs to (taken out, or moved to
-    another cluster; one left with no members loses its pairs). Returns how many canonical
-    entities were re-derived.
+    another cluster; one left with no members loses its pairs), but for those in ``skip``
+    (just re-derived by :func:`refresh`). Returns how many canonical entities were re-derived.
     """
     state = index_state(conn)
     seen = state.get("clusters_high_water", "")
@@ -536,6 +544,7 @@ def refresh_clusters(conn: Connection) -> int:
         .distinct()
     )
     canonicals.update(str(r[0]) for r in conn.execute(stale))
+    canonicals.difference_update(skip)
     _write_cluster_pairs(conn, sorted(canonicals))
     _set_state(conn, mark)
     return len(canonicals)
