@@ -281,11 +281,6 @@ def pair_key(kind: str, key: str) -> str:
     return f"{PAIR_KINDS[kind]}:{key}"
 
 
-def _pairs_of(keys: Iterable[str]) -> list[tuple[str, str]]:
-    """Every unordered pair of distinct keys, each as (smaller, larger)."""
-    return list(combinations(sorted(set(keys)), 2))
-
-
 #: an entity's pairable key as the pair rows hold it: (pair key, the name token behind a
 #: phonetic code or '' for an initial, the marking of the statement it came from)
 PairKey = tuple[str, str, str]
@@ -433,7 +428,7 @@ def _clusters_mark(conn: Connection) -> dict[str, str]:
 #: a member's pairable key as the cluster pair rows hold it: (pair key, the token behind a
 #: phonetic code or '', the statement's marking, member id, member's marking, state, source,
 #: schema); sorted, the pair key comes first
-Instance = tuple[str, str, str, str, str, str, str, str]
+_Instance = tuple[str, str, str, str, str, str, str, str]
 
 #: the columns of a ``search_cluster_pairs`` row as :func:`_cluster_pair_rows` makes it
 _CLUSTER_PAIR_COLUMNS = (
@@ -442,7 +437,7 @@ _CLUSTER_PAIR_COLUMNS = (
 )
 
 
-def _cluster_pair_rows(canonical_id: str, instances: Iterable[Instance]) -> list[tuple[str, ...]]:
+def _cluster_pair_rows(canonical_id: str, instances: Iterable[_Instance]) -> list[tuple[str, ...]]:
     """Every two of a canonical entity's member keys with different pair keys (``a < b``)."""
     return [
         (x[0], y[0], canonical_id, x[3], y[3], x[1], y[1], x[2], y[2], x[4], y[4], x[5], y[5], x[6], y[6], x[7])
@@ -451,28 +446,34 @@ def _cluster_pair_rows(canonical_id: str, instances: Iterable[Instance]) -> list
     ]
 
 
-def _member_instances(conn: Connection, canonical_of: dict[str, str]) -> dict[str, set[Instance]]:
+def _member_instances(conn: Connection, canonical_of: dict[str, str]) -> dict[str, set[_Instance]]:
     """canonical id -> its members' pairable keys: the sides of the members' own pair rows,
-    and their initials (a member with a single pairable key has no pair rows of its own).
+    and the initials of members with none (a single pairable key makes no pair).
 
     Read by member id: with a join, or with the key kind in the WHERE clause, SQLite's
     planner (on sampled statistics) starts from the kind and reads every initial row.
     """
     p, k, e = t.search_pairs, t.search_keys, t.entities
-    found: dict[str, set[Instance]] = defaultdict(set)
+    found: dict[str, set[_Instance]] = defaultdict(set)
     for part in _chunks(sorted(canonical_of)):
         own = select(p.c.entity_id, p.c.a, p.c.a_term, p.c.a_marking_id, p.c.b, p.c.b_term, p.c.b_marking_id,
                      p.c.marking_id, p.c.state, p.c.source, p.c.schema).where(p.c.entity_id.in_(part))
+        paired: set[str] = set()
         for row in conn.execute(own):
             eid, a, a_term, a_mark, b, b_term, b_mark, mark, state, source, schema = (str(x) for x in row)
+            paired.add(eid)
             got = found[canonical_of[eid]]
             got.add((a, a_term, a_mark, eid, mark, state, source, schema))
             got.add((b, b_term, b_mark, eid, mark, state, source, schema))
+        # a member with pair rows has every key in them; only the others are read again
+        alone = [m for m in part if m not in paired]
+        if not alone:
+            continue
         owners = {
             str(r[0]): (str(r[1]), str(r[2] or ""), str(r[3]), str(r[4]))
-            for r in conn.execute(select(e.c.id, e.c.marking_id, e.c.state, e.c.source, e.c.schema).where(e.c.id.in_(part)))
+            for r in conn.execute(select(e.c.id, e.c.marking_id, e.c.state, e.c.source, e.c.schema).where(e.c.id.in_(alone)))
         }
-        for key_row in conn.execute(select(k.c.entity_id, k.c.kind, k.c.key, k.c.marking_id).where(k.c.entity_id.in_(part))):
+        for key_row in conn.execute(select(k.c.entity_id, k.c.kind, k.c.key, k.c.marking_id).where(k.c.entity_id.in_(alone))):
             member, kind, key, key_mark = (str(x) for x in key_row)
             owner = owners.get(member)
             if kind == "initial" and owner is not None:
@@ -490,23 +491,26 @@ def _write_cluster_pairs(conn: Connection, canonical_ids: Sequence[str]) -> int:
     """
     c, cp, cm = t.clusters, t.search_cluster_pairs, t.search_cluster_members
     todo = sorted(set(canonical_ids))
+    queued = set(todo)
     written = 0
-    done: set[str] = set()
-    while todo:
-        chunk, todo = todo[:_CHUNK], todo[_CHUNK:]
-        done.update(chunk)
+    at = 0
+    while at < len(todo):
+        chunk = todo[at : at + _CHUNK]
+        at += _CHUNK
         canonical_of = {
             str(eid): str(cid) for eid, cid in conn.execute(select(c.c.entity_id, c.c.canonical_id).where(c.c.canonical_id.in_(chunk)))
         }
+        # the members' recorded membership goes: under these canonical entities, and under
+        # any other one a member was derived under (queued, to lose that member's pairs)
         left: set[str] = set()
         for part in _chunks(sorted(canonical_of)):
             q = select(cm.c.canonical_id).where(cm.c.entity_id.in_(part), cm.c.canonical_id.not_in(chunk)).distinct()
             left.update(str(r[0]) for r in conn.execute(q))
-        todo.extend(sorted(left - done - set(todo)))
+            conn.execute(delete(cm).where(cm.c.entity_id.in_(part)))
+        todo.extend(sorted(left - queued))
+        queued.update(left)
         conn.execute(delete(cp).where(cp.c.canonical_id.in_(chunk)))
         conn.execute(delete(cm).where(cm.c.canonical_id.in_(chunk)))
-        for part in _chunks(sorted(canonical_of)):
-            conn.execute(delete(cm).where(cm.c.entity_id.in_(part)))
         bulk_insert(conn, "search_cluster_members", ("entity_id", "canonical_id"), sorted(canonical_of.items()))
         rows = [row for cid, got in sorted(_member_instances(conn, canonical_of).items()) for row in _cluster_pair_rows(cid, got)]
         bulk_insert(conn, "search_cluster_pairs", _CLUSTER_PAIR_COLUMNS, rows)
