@@ -8,6 +8,12 @@ ingest wrote, with no mapping, normalisation, provenance checks or audit. The re
 rows are exported to Parquet beforehand (untimed) and streamed back in batches, so the
 reference's memory is flat too.
 
+On SQLite it also prints a floor: the same entities, values and links inserted raw into the
+narrowest tables that still keep them (integer keys; a value reduced to entity, property,
+value and run), once with a row per value and once with each entity's values packed into
+one JSON column. No store of either shape can ingest faster than its line, whatever its
+mapping code does (see ``measure_floor``).
+
 Usage:
     python benchmarks/bench_ingest.py                 # 10^5 and 10^6 generated rows
     python benchmarks/bench_ingest.py --rows 200000   # 10^5 and 2x10^5
@@ -33,6 +39,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("CLEARSIGHT_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -271,6 +278,90 @@ def measure_reference(file: Path, url: str, rows_dir: Path, batch_rows: int) -> 
     return {"rows": n, "seconds": seconds, "peak_mb": _peak_mb()}
 
 
+#: the narrowest tables that still keep a row per property value with its provenance: the
+#: value's entity (which carries source and record key), property, value and ingest run
+FLOOR_PER_VALUE = (
+    "CREATE TABLE e (no INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, schema TEXT, source TEXT, record_key TEXT, marking TEXT, run INTEGER)",
+    "CREATE TABLE s (entity INTEGER, prop INTEGER, value TEXT, run INTEGER, PRIMARY KEY (entity, prop, value)) WITHOUT ROWID",
+    "CREATE TABLE l (no INTEGER PRIMARY KEY, schema TEXT, src INTEGER, tgt INTEGER, run INTEGER)",
+    "CREATE INDEX l_src ON l (src)",
+    "CREATE INDEX l_tgt ON l (tgt)",
+)
+#: the same with all of an entity's values packed into one JSON column of its row
+FLOOR_PACKED = (
+    "CREATE TABLE e (no INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, schema TEXT, source TEXT, record_key TEXT, marking TEXT, run INTEGER, props TEXT)",
+    *FLOOR_PER_VALUE[2:],
+)
+
+
+def _timed_inserts(folder: Path, ddl: tuple[str, ...], tables: list[tuple[str, list[tuple[Any, ...]]]]) -> dict[str, float]:
+    """Seconds to ``executemany`` each table's rows, 50,000 a transaction, into a fresh SQLite file."""
+    import sqlite3
+
+    path = folder / f"floor-{uuid.uuid4().hex[:8]}.db"
+    conn = sqlite3.connect(path)
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "cache_size=-65536"):
+        conn.execute(f"PRAGMA {pragma}")
+    for statement in ddl:
+        conn.execute(statement)
+    conn.commit()
+    timed: dict[str, float] = {}
+    for table, rows in tables:
+        marks = ", ".join("?" for _ in rows[0]) if rows else ""
+        start = time.perf_counter()
+        for i in range(0, len(rows), 50_000):
+            conn.executemany(f"INSERT INTO {table} VALUES ({marks})", rows[i : i + 50_000])
+            conn.commit()
+        timed[table] = time.perf_counter() - start
+    conn.close()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return timed
+
+
+def measure_floor(file_rows: int, rows_dir: Path, folder: Path) -> dict[str, float]:
+    """The fastest SQLite takes the rows the ingest wrote, in the narrowest forms that keep them.
+
+    Two forms, each inserted raw into a fresh database:
+
+    - per value: entities get sequential integer keys (plus the deterministic text id that
+      makes a re-ingest idempotent), statements shrink to (entity, property, value, run)
+      clustered by entity, links to integer ends;
+    - packed: the same, but each entity's values are one JSON column of its own row.
+
+    Building the rows is untimed; only ``executemany`` is timed. These are ceilings on any
+    store of that shape, with no parsing, mapping, normalising or checking at all.
+    """
+    import pyarrow.parquet as pq
+
+    ents = pq.read_table(rows_dir / "entities.parquet", columns=["id", "schema", "source", "record_key", "marking_id"]).to_pylist()
+    number = {e["id"]: n for n, e in enumerate(ents, start=1)}
+    e_rows = [(number[e["id"]], e["id"], e["schema"], e["source"], e["record_key"], e["marking_id"], 1) for e in ents]
+    del ents
+    props: dict[str, int] = {}
+    s_rows = sorted({
+        (number[r["entity_id"]], props.setdefault(r["prop"], len(props)), r["value"], 1)
+        for r in pq.read_table(rows_dir / "statements.parquet", columns=["entity_id", "prop", "value"]).to_pylist()
+    })
+    l_rows = [
+        (n, r["schema"], number[r["source_id"]], number[r["target_id"]], 1)
+        for n, r in enumerate(pq.read_table(rows_dir / "links.parquet", columns=["schema", "source_id", "target_id"]).to_pylist(), start=1)
+    ] if (rows_dir / "links.parquet").exists() else []
+    per_value = _timed_inserts(folder, FLOOR_PER_VALUE, [("e", e_rows), ("s", s_rows), ("l", l_rows)])
+    names = {n: p for p, n in props.items()}
+    packed: dict[int, dict[str, list[str]]] = {}
+    for entity, prop, value, _run in s_rows:
+        packed.setdefault(entity, {}).setdefault(names[prop], []).append(value)
+    del s_rows
+    p_rows = [(*row, json.dumps(packed.get(row[0], {}))) for row in e_rows]
+    del packed
+    packed_times = _timed_inserts(folder, FLOOR_PACKED, [("e", p_rows), ("l", l_rows)])
+    return {
+        "rows": file_rows, "seconds": sum(per_value.values()), "statements_seconds": per_value["s"],
+        "packed_seconds": sum(packed_times.values()),
+    }
+
+
 def _sub(args: list[str]) -> dict[str, float]:
     proc = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True)
     if proc.returncode != 0:
@@ -292,6 +383,8 @@ def run_pair(label: str, file: Path, mapping: str, kind: str, tmp: Path) -> dict
         ref = _sub(["--measure", "reference", "--file", str(file), "--url", url, "--rows-dir", str(rows_dir)])
     finally:
         _drop_db(url)
+    floor = _sub(["--measure", "floor", "--rows-dir", str(rows_dir), "--file-rows", str(int(ing["rows"])),
+                  "--workspace", str(tmp)]) if kind == "sqlite" else None
     rate = ing["rows"] / ing["seconds"]
     ref_rate = ref["rows"] / ref["seconds"]
     line = {
@@ -314,6 +407,14 @@ def run_pair(label: str, file: Path, mapping: str, kind: str, tmp: Path) -> dict
             last_rows, last_s = rows, secs
         print("    trace  " + " | ".join(steps), flush=True)
         line["trace"] = trace
+    if floor is not None:
+        # ceilings for stores that keep these rows in their narrowest forms: see measure_floor
+        line["floor_rows_per_s"] = round(floor["rows"] / floor["seconds"])
+        line["floor_statements_only_rows_per_s"] = round(floor["rows"] / floor["statements_seconds"])
+        line["floor_packed_rows_per_s"] = round(floor["rows"] / floor["packed_seconds"])
+        print(f"    floor  raw executemany into the narrowest tables: a row per value {line['floor_rows_per_s']:,} rows/s "
+              f"(the values alone {line['floor_statements_only_rows_per_s']:,}); a row per entity, values packed as JSON "
+              f"{line['floor_packed_rows_per_s']:,} rows/s", flush=True)
     return line
 
 
@@ -323,7 +424,8 @@ def main() -> None:
     ap.add_argument("--no-postgres", action="store_true")
     ap.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only (to run the two backends side by side).")
     ap.add_argument("--no-police-uk", action="store_true")
-    ap.add_argument("--measure", choices=["ingest", "reference"], help=argparse.SUPPRESS)
+    ap.add_argument("--measure", choices=["ingest", "reference", "floor"], help=argparse.SUPPRESS)
+    ap.add_argument("--file-rows", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--file", help=argparse.SUPPRESS)
     ap.add_argument("--mapping", help=argparse.SUPPRESS)
     ap.add_argument("--url", help=argparse.SUPPRESS)
@@ -334,6 +436,9 @@ def main() -> None:
     if args.measure == "ingest":
         res = measure_ingest(Path(args.file), args.mapping, args.url, Path(args.workspace), Path(args.export) if args.export else None)
         print(json.dumps(res))
+        return
+    if args.measure == "floor":
+        print(json.dumps(measure_floor(args.file_rows, Path(args.rows_dir), Path(args.workspace))))
         return
     if args.measure == "reference":
         print(json.dumps(measure_reference(Path(args.file), args.url, Path(args.rows_dir), 5000)))
