@@ -88,3 +88,40 @@ def test_sigkill_mid_ingest_then_rerun(sqlite_workspace: Workspace, tmp_path: Pa
         assert verify(conn).ok
     assert crimes == rows
     assert statuses == ["complete", "interrupted"]
+
+
+class _StopAt(Exception):
+    """Raised by the progress callback once enough rows have been read."""
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, _StopAt])
+def test_stop_while_reading_ahead_keeps_whole_batches(workspace: Workspace, tmp_path: Path, stop: type[BaseException]) -> None:
+    """The next batch is made in a second thread; a stop there reaches the caller, the batches
+    already written stay, the run is marked, and running again completes the load."""
+    from clearsight.ingest import ingest
+
+    ws = workspace
+    path = tmp_path / "big.csv"
+    rows = _big_csv(path, 1)
+    ctx = ws.context(PURPOSE)
+    reports = ws.settings.workspace / "reports"
+
+    def progress(read: int, _done: int | None, _size: int | None) -> None:
+        if read >= 9_000:
+            raise stop("stop here")
+
+    with pytest.raises(stop):
+        ingest(ws.governance, ctx, str(path), "police-uk-street", reports_dir=reports, batch_size=2000, progress=progress)
+    with ws.store.connect() as conn:
+        crimes = conn.execute(select(func.count()).select_from(t.entities).where(t.entities.c.schema == "Crime")).scalar_one()
+        run = conn.execute(select(t.ingest_runs.c.status, t.ingest_runs.c.batches_done)).one()
+    assert 0 < crimes < rows and crimes % 2000 == 0
+    assert crimes == run.batches_done * 2000
+    assert run.status == ("interrupted" if stop is KeyboardInterrupt else "failed")
+
+    summary = ingest(ws.governance, ctx, str(path), "police-uk-street", reports_dir=reports, batch_size=2000)
+    assert summary.rows_read == rows
+    with ws.store.connect() as conn:
+        crimes = conn.execute(select(func.count()).select_from(t.entities).where(t.entities.c.schema == "Crime")).scalar_one()
+        assert verify(conn).ok
+    assert crimes == rows
