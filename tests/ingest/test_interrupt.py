@@ -95,8 +95,8 @@ class _StopAt(Exception):
 
 
 @pytest.mark.parametrize("stop", [KeyboardInterrupt, _StopAt])
-def test_stop_while_reading_ahead_keeps_whole_batches(workspace: Workspace, tmp_path: Path, stop: type[BaseException]) -> None:
-    """The next batch is made in a second thread; a stop there reaches the caller, the batches
+def test_stop_while_reading_keeps_whole_batches(workspace: Workspace, tmp_path: Path, stop: type[BaseException]) -> None:
+    """A stop while the source is read (Ctrl+C, or an error) reaches the caller; the batches
     already written stay, the run is marked, and running again completes the load."""
     from clearsight.ingest import ingest
 

@@ -6,11 +6,6 @@ entry's details carry the source, run id, batch number and counts; the last batc
 marks the run complete with its totals. Killing the process loses at most the batch in
 flight; running the same command again completes the load (ids are deterministic, so the
 batches already written are recognised and nothing is written twice).
-
-The next batch is read and transformed in a second thread while the current one is
-written: the database works without Python's lock (sqlite3 and psycopg release it), so
-the transform and the writes share the cores. Batches are still written one at a time,
-in order, by the caller's thread.
 """
 
 from __future__ import annotations
@@ -18,8 +13,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from collections.abc import Callable, Generator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -113,7 +107,7 @@ def content_hash(location: str, fmt: str) -> str:
 
 
 def _batches(source: Source, transformer: RowTransformer, size: int, report: RejectionReport,
-             progress: Progress | None) -> Generator[IngestBatch]:
+             progress: Progress | None) -> Iterator[IngestBatch]:
     """Transformed batches; a full batch is handed on only when the next row exists, so the
     last batch is never empty unless the source is.
 
@@ -155,24 +149,6 @@ def _batches(source: Source, transformer: RowTransformer, size: int, report: Rej
     yield batch
     if progress is not None:
         progress(rows, source.size, source.size)
-
-
-def _read_ahead(batches: Generator[IngestBatch]) -> Generator[IngestBatch]:
-    """The batches, each made in a thread while the caller writes the one before.
-
-    Only the thread advances ``batches``, one step at a time. Closing this generator (the
-    caller stopped, or failed) waits for the step in flight and then closes ``batches``,
-    so nothing is still reading the source or adding to the rejection report once it
-    returns.
-    """
-    try:
-        with ThreadPoolExecutor(1, thread_name_prefix="ingest-read") as pool:
-            pending = pool.submit(next, batches, None)
-            while (batch := pending.result()) is not None:
-                pending = pool.submit(next, batches, None)
-                yield batch
-    finally:
-        batches.close()
 
 
 def ingest(
@@ -231,7 +207,7 @@ def ingest(
     )
     summary = IngestSummary(run_id=run_id, source=name, location=src.location, mapping=loaded.origin, owner_group=owner)
     report = RejectionReport(reports_dir / f"ingest-{run_id}")
-    batches = _read_ahead(_batches(src, transformer, batch_size, report, progress))
+    batches = _batches(src, transformer, batch_size, report, progress)
     try:
         pending = next(batches)
         for following in batches:
@@ -239,7 +215,6 @@ def ingest(
             pending = following
         _write(gov, ctx, run, pending, summary, last=True)
     except BaseException as exc:
-        batches.close()
         summary.report = report.finish()
         if summary.batches:
             status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
