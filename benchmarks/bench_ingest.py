@@ -8,11 +8,12 @@ ingest wrote, with no mapping, normalisation, provenance checks or audit. The re
 rows are exported to Parquet beforehand (untimed) and streamed back in batches, so the
 reference's memory is flat too.
 
-On SQLite it also prints a floor: the same entities, values and links inserted raw into the
+On SQLite it also prints floors: the same entities, values and links inserted raw into the
 narrowest tables that still keep them (integer keys; a value reduced to entity, property,
-value and run), once with a row per value and once with each entity's values packed into
-one JSON column. No store of either shape can ingest faster than its line, whatever its
-mapping code does (see ``measure_floor``).
+value and run), in three shapes: a row per value under hashed ids, each entity's values
+packed into one JSON column, and a row per value under the natural key with no hashed id.
+No store of one of those shapes can ingest faster than its floor, whatever its mapping code
+does (see ``measure_floor``).
 
 Usage:
     python benchmarks/bench_ingest.py                 # 10^5 and 10^6 generated rows
