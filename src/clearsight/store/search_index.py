@@ -900,6 +900,16 @@ _W0 = f"(CASE WHEN ka.word = 0 THEN {_WA} ELSE {_WB} END)"
 _W1 = f"(CASE WHEN ka.word = 1 THEN {_WA} ELSE {_WB} END)"
 
 
+def _firsts(name: str, hits: str, columns: str, first_n: str, known: Sequence[str]) -> str:
+    """A CTE ``name`` of the rows of ``hits`` that are among the first by id of their pair
+    of weights (``first_n`` of ``rn``), or among the ``known`` ids (markers only)."""
+    return (
+        f"{name} AS MATERIALIZED (SELECT {columns} FROM (SELECT {columns}, "  # noqa: S608 (constants and markers)
+        f"row_number() OVER (PARTITION BY w0, w1 ORDER BY id) AS rn FROM {hits}) AS {name}_rn "
+        f"WHERE {first_n} OR id IN {_in_list(known)})"
+    )
+
+
 def pair_hits(
     conn: Connection,
     *,
@@ -975,12 +985,8 @@ def pair_hits(
           "HAVING max(w0) > 0 AND max(w1) > 0), "
           "cs AS MATERIALIZED (SELECT id, a_source AS source FROM r WHERE wa > 0 UNION SELECT id, b_source FROM r WHERE wb > 0), ")
     # of each kind, the first hits by id of each pair of weights, and the known ids
-    q.add("hl AS MATERIALIZED (SELECT id, schema, source, w0, w1 FROM (SELECT id, schema, source, w0, w1, "  # noqa: S608 (constants and markers)
-          f"row_number() OVER (PARTITION BY w0, w1 ORDER BY id) AS rn FROM h) AS hr WHERE {first_n} OR id IN {_in_list(known)}), ",
-          [*first_v, *known])
-    q.add("cl AS MATERIALIZED (SELECT id, schema, w0, w1 FROM (SELECT id, schema, w0, w1, "  # noqa: S608 (constants and markers)
-          f"row_number() OVER (PARTITION BY w0, w1 ORDER BY id) AS rn FROM ch) AS cr WHERE {first_n} OR id IN {_in_list(known)}) ",
-          [*first_v, *known])
+    q.add(_firsts("hl", "h", "id, schema, source, w0, w1", first_n, known) + ", ", [*first_v, *known])
+    q.add(_firsts("cl", "ch", "id, schema, w0, w1", first_n, known) + " ", [*first_v, *known])
     q.add(f"SELECT 'count', {_NO_TEXT}, schema, source, {_NO_WEIGHT}, {_NO_WEIGHT}, count(*) FROM h GROUP BY schema, source "  # noqa: S608 (constants and markers)
           f"UNION ALL SELECT 'hit', id, schema, source, w0, w1, {_NO_COUNT} FROM hl "
           f"UNION ALL SELECT 'ccount', {_NO_TEXT}, schema, {_NO_TEXT}, {_NO_WEIGHT}, {_NO_WEIGHT}, count(*) FROM ch GROUP BY schema "
